@@ -1,0 +1,49 @@
+/* hk_redis: the one module that owns Redis connections. An async hiredis connection on the
+ * libuv loop that reconnects with exponential backoff, loads the service's Lua scripts on
+ * every (re)connect, and runs them by SHA (falling back to EVAL if Redis lost them). */
+#ifndef HK_REDIS_H
+#define HK_REDIS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <hiredis/hiredis.h>
+#include <uv.h>
+
+typedef struct hk_redis_t hk_redis_t;
+
+/* Reply callback. reply is NULL when the connection dropped before an answer; it is valid
+ * only during the call. */
+typedef void(hk_redis_reply_fn)(hk_redis_t *r, redisReply *reply, void *arg);
+
+/* Called whenever readiness changes (connected with scripts loaded, or lost). */
+typedef void(hk_redis_state_fn)(hk_redis_t *r, bool ready, void *arg);
+
+/* Creates a client for host:port; nothing connects until hk_redis_start. */
+hk_redis_t *hk_redis_new(uv_loop_t *loop, const char *host, int port);
+
+/* Registers a Lua script (body copied) before start; returns its handle (>= 0). */
+int hk_redis_script(hk_redis_t *r, const char *name, const char *body);
+
+void hk_redis_on_state(hk_redis_t *r, hk_redis_state_fn *fn, void *arg);
+
+/* Connects (and keeps reconnecting with backoff until destroyed). */
+void hk_redis_start(hk_redis_t *r);
+
+bool hk_redis_ready(const hk_redis_t *r);
+
+/* Runs script with nkeys keys followed by arguments (argv[0..argc-1], binary safe).
+ * Returns 0 when queued (fn is then called exactly once), -1 when not ready. */
+int hk_redis_eval(hk_redis_t *r, int script, int nkeys, int argc, const char **argv,
+                  const size_t *argvlen, hk_redis_reply_fn *fn, void *arg);
+
+/* Runs a plain command; same contract as hk_redis_eval. */
+int hk_redis_command(hk_redis_t *r, int argc, const char **argv, const size_t *argvlen,
+                     hk_redis_reply_fn *fn, void *arg);
+
+/* Commands sent and not yet answered (for backpressure). */
+size_t hk_redis_inflight(const hk_redis_t *r);
+
+/* Disconnects (pending callbacks get NULL) and frees once libuv released its handles. */
+void hk_redis_destroy(hk_redis_t **r_p);
+
+#endif

@@ -1,0 +1,210 @@
+/* hk_web: the process's one libwebsockets context on the shared libuv loop (foreign loop).
+ * Creates no vhost itself: services add theirs with lws_create_vhost (see hk_web.h for the
+ * rules every vhost follows). lws's own log lines go to hk_log at warn and error only.
+ *
+ * Destruction, lws 4.1 with a foreign libuv loop: lws_context_destroy() only starts closing
+ * lws's uv handles, whose close callbacks (code in the evlib plugin) run from the loop. The
+ * context, its vhosts and the plugin are released only by a second lws_context_destroy()
+ * once every one of those handles has closed; a second call made earlier would free memory
+ * the pending callbacks still use. So hk_web_destroy() makes the first call and leaves a
+ * reaper (a uv_idle handle) that watches the loop until no lws handle is left on it, makes
+ * the second call, then closes itself. lws's handles are the ones lws_create_context added
+ * (found by walking the loop before and after) plus every handle closing right after the
+ * first call (lws closes each connection and listener there). */
+#include "hk_web.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hk_log.h"
+
+#define S_REAP_TIMEOUT_MS 10000 /* give up (and leak) if lws's handles never close */
+
+struct hk_web_t {
+    struct lws_context *context;
+    struct lws_context *alive; /* info.pcontext: lws writes NULL once the context is freed */
+    uv_loop_t *loop;
+    void *loops[1]; /* info.foreign_loops */
+    uv_idle_t reaper;
+    uint64_t reap_deadline;
+    const uv_handle_t **handles; /* lws's handles (compared by address, never dereferenced) */
+    size_t n_handles;
+    size_t cap_handles;
+    size_t n_found; /* scratch for the walks */
+};
+
+/* lws emit function: one lws line becomes one hk_log line with the text quoted. */
+static void s_lws_emit(int level, const char *line) {
+    char text[512];
+    char quoted[sizeof text * 2 + 3];
+    size_t n = strlen(line);
+    if (n >= sizeof text) {
+        n = sizeof text - 1;
+    }
+    memcpy(text, line, n);
+    while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r' || text[n - 1] == ' ')) {
+        n--;
+    }
+    text[n] = '\0';
+    hk_log_quote(quoted, sizeof quoted, text);
+    if (level & LLL_ERR) {
+        HK_ERROR("lws.error", "msg=%s", quoted);
+    } else {
+        HK_WARN("lws.warn", "msg=%s", quoted);
+    }
+}
+
+static int s_known(const hk_web_t *self, const uv_handle_t *handle) {
+    for (size_t i = 0; i < self->n_handles; i++) {
+        if (self->handles[i] == handle) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int s_remember(hk_web_t *self, const uv_handle_t *handle) {
+    if (s_known(self, handle)) {
+        return 0;
+    }
+    if (self->n_handles == self->cap_handles) {
+        size_t cap = self->cap_handles ? self->cap_handles * 2 : 16;
+        const uv_handle_t **grown = realloc(self->handles, cap * sizeof *grown);
+        if (!grown) {
+            return -1;
+        }
+        self->handles = grown;
+        self->cap_handles = cap;
+    }
+    self->handles[self->n_handles++] = handle;
+    return 0;
+}
+
+/* Walk callbacks: remember every handle (before creation), keep only the new ones (after),
+ * add the closing ones (after the first destroy), count the remembered ones still there. */
+static void s_walk_before(uv_handle_t *handle, void *arg) {
+    s_remember(arg, handle);
+}
+
+static void s_walk_after(uv_handle_t *handle, void *arg) {
+    hk_web_t *self = arg;
+    if (!s_known(self, handle)) {
+        /* new since the "before" walk: lws's; parked past the end until the swap below */
+        self->n_found++;
+        s_remember(self, handle);
+    }
+}
+
+static void s_walk_closing(uv_handle_t *handle, void *arg) {
+    if (uv_is_closing(handle)) {
+        s_remember(arg, handle);
+    }
+}
+
+static void s_walk_count(uv_handle_t *handle, void *arg) {
+    hk_web_t *self = arg;
+    if (s_known(self, handle)) {
+        self->n_found++;
+    }
+}
+
+/* Records the handles lws_create_context added to the loop. */
+static void s_snapshot_creation(hk_web_t *self, size_t n_before) {
+    size_t n_new = self->n_handles - n_before;
+    memmove(self->handles, self->handles + n_before, n_new * sizeof *self->handles);
+    self->n_handles = n_new;
+}
+
+static void s_free(hk_web_t *self) {
+    free(self->handles);
+    free(self);
+}
+
+static void s_on_reaper_closed(uv_handle_t *handle) {
+    s_free(handle->data);
+}
+
+/* Each loop iteration after the first destroy: once none of lws's handles is left, finish. */
+static void s_on_reap(uv_idle_t *idle) {
+    hk_web_t *self = idle->data;
+    self->n_found = 0;
+    uv_walk(self->loop, s_walk_count, self);
+    if (self->n_found > 0) {
+        if (uv_now(self->loop) < self->reap_deadline) {
+            return;
+        }
+        HK_ERROR("web.destroy_stuck", "handles=%zu", self->n_found);
+    } else {
+        lws_context_destroy(self->context); /* frees the context: vhosts are finalized here */
+        if (self->alive) {
+            HK_ERROR("web.destroy_incomplete", "reason=\"context still alive\"");
+        }
+    }
+    uv_idle_stop(idle);
+    uv_close((uv_handle_t *)idle, s_on_reaper_closed);
+}
+
+hk_web_t *hk_web_new(uv_loop_t *loop) {
+    assert(loop);
+    hk_web_t *self = calloc(1, sizeof *self);
+    if (!self) {
+        HK_ERROR("web.create_failed", "reason=oom");
+        return NULL;
+    }
+    self->loop = loop;
+    lws_set_log_level(LLL_ERR | LLL_WARN, s_lws_emit);
+
+    uv_walk(loop, s_walk_before, self);
+    size_t n_before = self->n_handles;
+
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof info);
+    self->loops[0] = loop;
+    info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
+    info.foreign_loops = self->loops;
+    info.pcontext = &self->alive;
+    info.port = CONTEXT_PORT_NO_LISTEN;
+    info.gid = -1;
+    info.uid = -1;
+    info.user = self;
+    self->context = lws_create_context(&info);
+    if (!self->context) {
+        HK_ERROR("web.create_failed", "reason=\"lws_create_context failed (is the "
+                                      "libwebsockets-evlib-uv package installed?)\"");
+        s_free(self);
+        return NULL;
+    }
+    self->alive = self->context;
+    self->n_found = 0;
+    uv_walk(loop, s_walk_after, self);
+    s_snapshot_creation(self, n_before);
+    if (self->n_handles != self->n_found) {
+        HK_ERROR("web.create_failed", "reason=oom");
+        lws_context_destroy(self->context); /* not reaped: leaks rather than risks a crash */
+        self->n_handles = 0;
+        return NULL;
+    }
+    uv_idle_init(loop, &self->reaper);
+    self->reaper.data = self;
+    return self;
+}
+
+struct lws_context *hk_web_context(hk_web_t *web) {
+    assert(web);
+    return web->context;
+}
+
+void hk_web_destroy(hk_web_t **web_p) {
+    assert(web_p);
+    hk_web_t *self = *web_p;
+    if (!self) {
+        return;
+    }
+    *web_p = NULL;
+    lws_context_destroy(self->context);
+    uv_walk(self->loop, s_walk_closing, self);
+    uv_update_time(self->loop);
+    self->reap_deadline = uv_now(self->loop) + S_REAP_TIMEOUT_MS;
+    uv_idle_start(&self->reaper, s_on_reap);
+}

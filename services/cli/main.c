@@ -1,0 +1,35 @@
+/* hetki: the operator command line (up, send, status). Wiring only. */
+#include "cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void s_usage(FILE *out) {
+    fprintf(out,
+            "usage: hetki <command> [options]\n"
+            "  up                       run the local stack (embedded Redis + every service)\n"
+            "  send --tenant T --channel chat --text TEXT [--urgent] [--person]\n"
+            "                           submit a contact over the bus; print ack and decision\n"
+            "  status                   list live service instances from Redis\n"
+            "Configuration comes from HETKI_* environment variables (see README).\n");
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
+        !strcmp(argv[1], "help")) {
+        s_usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (!strcmp(argv[1], "up")) {
+        return cli_up(argc - 2, argv + 2);
+    }
+    if (!strcmp(argv[1], "send")) {
+        return cli_send(argc - 2, argv + 2);
+    }
+    if (!strcmp(argv[1], "status")) {
+        return cli_status(argc - 2, argv + 2);
+    }
+    fprintf(stderr, "hetki: unknown command \"%s\"\n", argv[1]);
+    s_usage(stderr);
+    return 2;
+}
