@@ -18,7 +18,7 @@ struct hk_admin_t {
     hk_metrics_t *metrics;
     hk_admin_ready_fn *ready;
     void *ready_arg;
-    char iface[64]; /* lws keeps a pointer to the vhost's iface: lives as long as the vhost */
+    char host[64]; /* lws keeps a pointer to the vhost's iface: lives as long as the vhost */
     int port;
     int finalized;  /* lws called s_finalize: the vhost is gone */
     int destroying; /* the owner let go: s_finalize frees the struct */
@@ -188,6 +188,7 @@ static int s_on_writeable(struct lws *wsi, s_pss_t *pss) {
 static int s_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                       size_t len) {
     s_pss_t *pss = user;
+    (void)len;
     switch (reason) {
     case LWS_CALLBACK_HTTP:
         return pss ? s_on_request(wsi, pss, in ? (const char *)in : "") : -1;
@@ -223,6 +224,7 @@ static const struct lws_protocols s_protocols[] = {
  * lws_create_vhost or the context's destruction, possibly later from the loop). */
 static void s_finalize(struct lws_vhost *vh, void *arg) {
     hk_admin_t *self = arg;
+    (void)vh;
     self->vhost = NULL;
     self->finalized = 1;
     if (self->destroying) {
@@ -233,10 +235,6 @@ static void s_finalize(struct lws_vhost *vh, void *arg) {
 hk_admin_t *hk_admin_new(hk_web_t *web, const char *host, int port, hk_metrics_t *metrics,
                          hk_admin_ready_fn *ready, void *ready_arg) {
     assert(web);
-    if (port < 0 || port > 65535) {
-        HK_ERROR("admin.bad_port", "port=%d", port);
-        return NULL;
-    }
     hk_admin_t *self = calloc(1, sizeof *self);
     if (!self) {
         HK_ERROR("admin.create_failed", "reason=oom");
@@ -245,17 +243,17 @@ hk_admin_t *hk_admin_new(hk_web_t *web, const char *host, int port, hk_metrics_t
     self->metrics = metrics;
     self->ready = ready;
     self->ready_arg = ready_arg;
-    int any = !host || !*host || strcmp(host, "*") == 0;
-    snprintf(self->iface, sizeof self->iface, "%s", any ? "" : host);
+    snprintf(self->host, sizeof self->host, "%s", host ? host : "");
 
     struct lws_context_creation_info info;
-    memset(&info, 0, sizeof info);
+    if (strlen(host ? host : "") >= sizeof self->host ||
+        hk_web_vhost_info(&info, self->host, port) != 0) {
+        HK_ERROR("admin.bad_listen", "port=%d", port);
+        free(self);
+        return NULL;
+    }
     info.vhost_name = "admin";
-    info.iface = any ? NULL : self->iface;
-    info.port = port;
     info.protocols = s_protocols;
-    info.alpn = "http/1.1";
-    info.options = LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;
     info.user = self;
     info.finalize = s_finalize;
     info.finalize_arg = self;
@@ -263,9 +261,9 @@ hk_admin_t *hk_admin_new(hk_web_t *web, const char *host, int port, hk_metrics_t
     info.timeout_secs = 10;
     self->vhost = lws_create_vhost(hk_web_context(web), &info);
     if (!self->vhost) {
-        char quoted[sizeof self->iface + 3];
+        char quoted[sizeof self->host + 3];
         HK_ERROR("admin.bind_failed", "host=%s port=%d",
-                 hk_log_quote(quoted, sizeof quoted, any ? "*" : host), port);
+                 hk_log_quote(quoted, sizeof quoted, self->host[0] ? self->host : "*"), port);
         if (self->finalized) {
             free(self);
         } else {

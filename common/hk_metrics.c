@@ -2,6 +2,7 @@
 #include "hk_metrics.h"
 
 #include <assert.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,12 +88,22 @@ void hk_histogram_observe(hk_histogram_t *h, double value) {
     h->count++;
 }
 
-/* Formats a sample value without losing precision (integers stay integers). */
+/* Formats a sample value without losing precision: integers as integers, other values in
+ * the fewest digits that read back exactly, and +Inf/-Inf/NaN as Prometheus spells them. */
 static void s_number(char *out, size_t len, double v) {
-    if (v == (double)(long long)v && v > -9007199254740992.0 && v < 9007199254740992.0) {
+    if (isnan(v)) {
+        snprintf(out, len, "NaN");
+    } else if (isinf(v)) {
+        snprintf(out, len, v > 0 ? "+Inf" : "-Inf");
+    } else if (v > -9007199254740992.0 && v < 9007199254740992.0 && v == (double)(long long)v) {
         snprintf(out, len, "%lld", (long long)v);
     } else {
-        snprintf(out, len, "%.17g", v);
+        for (int digits = 6; digits <= 17; digits++) {
+            snprintf(out, len, "%.*g", digits, v);
+            if (strtod(out, NULL) == v) {
+                break;
+            }
+        }
     }
 }
 
@@ -139,8 +150,10 @@ char *hk_metrics_render(const hk_metrics_t *self, size_t *len) {
             const hk_histogram_t *h = &m->v.histogram;
             uint64_t cumulative = 0;
             for (size_t i = 0; i < h->n; i++) {
+                char le[40];
                 cumulative += h->counts[i];
-                s_printf(&t, "%s_bucket{le=\"%.6g\"} %llu\n", m->name, h->bounds[i],
+                s_number(le, sizeof le, h->bounds[i]);
+                s_printf(&t, "%s_bucket{le=\"%s\"} %llu\n", m->name, le,
                          (unsigned long long)cumulative);
             }
             cumulative += h->counts[h->n];

@@ -13,6 +13,7 @@
  * first call (lws closes each connection and listener there). */
 #include "hk_web.h"
 
+#include <arpa/inet.h>
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,7 +32,9 @@ struct hk_web_t {
     const uv_handle_t **handles; /* lws's handles (compared by address, never dereferenced) */
     size_t n_handles;
     size_t cap_handles;
-    size_t n_found; /* scratch for the walks */
+    size_t n_found;  /* scratch for the walks */
+    int lost;        /* out of memory while tracking handles: never make the second call */
+    unsigned rounds; /* reaper iterations, for the log */
 };
 
 /* lws emit function: one lws line becomes one hk_log line with the text quoted. */
@@ -72,6 +75,7 @@ static int s_remember(hk_web_t *self, const uv_handle_t *handle) {
         size_t cap = self->cap_handles ? self->cap_handles * 2 : 16;
         const uv_handle_t **grown = realloc(self->handles, cap * sizeof *grown);
         if (!grown) {
+            self->lost = 1;
             return -1;
         }
         self->handles = grown;
@@ -81,19 +85,10 @@ static int s_remember(hk_web_t *self, const uv_handle_t *handle) {
     return 0;
 }
 
-/* Walk callbacks: remember every handle (before creation), keep only the new ones (after),
- * add the closing ones (after the first destroy), count the remembered ones still there. */
-static void s_walk_before(uv_handle_t *handle, void *arg) {
+/* Walk callbacks: remember every handle (around creation), remember the closing ones (after
+ * the first destroy), count the remembered ones still on the loop. */
+static void s_walk_all(uv_handle_t *handle, void *arg) {
     s_remember(arg, handle);
-}
-
-static void s_walk_after(uv_handle_t *handle, void *arg) {
-    hk_web_t *self = arg;
-    if (!s_known(self, handle)) {
-        /* new since the "before" walk: lws's; parked past the end until the swap below */
-        self->n_found++;
-        s_remember(self, handle);
-    }
 }
 
 static void s_walk_closing(uv_handle_t *handle, void *arg) {
@@ -109,7 +104,7 @@ static void s_walk_count(uv_handle_t *handle, void *arg) {
     }
 }
 
-/* Records the handles lws_create_context added to the loop. */
+/* Keeps only the handles lws_create_context added to the loop (remembered after n_before). */
 static void s_snapshot_creation(hk_web_t *self, size_t n_before) {
     size_t n_new = self->n_handles - n_before;
     memmove(self->handles, self->handles + n_before, n_new * sizeof *self->handles);
@@ -128,17 +123,23 @@ static void s_on_reaper_closed(uv_handle_t *handle) {
 /* Each loop iteration after the first destroy: once none of lws's handles is left, finish. */
 static void s_on_reap(uv_idle_t *idle) {
     hk_web_t *self = idle->data;
-    self->n_found = 0;
-    uv_walk(self->loop, s_walk_count, self);
-    if (self->n_found > 0) {
-        if (uv_now(self->loop) < self->reap_deadline) {
+    if (self->lost) {
+        HK_ERROR("web.destroy_incomplete", "reason=\"lost track of lws handles\"");
+    } else {
+        self->n_found = 0;
+        self->rounds++;
+        uv_walk(self->loop, s_walk_count, self);
+        if (self->n_found > 0 && uv_now(self->loop) < self->reap_deadline) {
             return;
         }
-        HK_ERROR("web.destroy_stuck", "handles=%zu", self->n_found);
-    } else {
-        lws_context_destroy(self->context); /* frees the context: vhosts are finalized here */
-        if (self->alive) {
-            HK_ERROR("web.destroy_incomplete", "reason=\"context still alive\"");
+        if (self->n_found > 0) {
+            HK_ERROR("web.destroy_stuck", "handles=%zu", self->n_found);
+        } else {
+            lws_context_destroy(self->context); /* frees it; vhosts are finalized here */
+            HK_DEBUG("web.destroyed", "lws_handles=%zu rounds=%u", self->n_handles, self->rounds);
+            if (self->alive) {
+                HK_ERROR("web.destroy_incomplete", "reason=\"context still alive\"");
+            }
         }
     }
     uv_idle_stop(idle);
@@ -155,7 +156,7 @@ hk_web_t *hk_web_new(uv_loop_t *loop) {
     self->loop = loop;
     lws_set_log_level(LLL_ERR | LLL_WARN, s_lws_emit);
 
-    uv_walk(loop, s_walk_before, self);
+    uv_walk(loop, s_walk_all, self);
     size_t n_before = self->n_handles;
 
     struct lws_context_creation_info info;
@@ -176,18 +177,41 @@ hk_web_t *hk_web_new(uv_loop_t *loop) {
         return NULL;
     }
     self->alive = self->context;
-    self->n_found = 0;
-    uv_walk(loop, s_walk_after, self);
+    uv_walk(loop, s_walk_all, self); /* appends the new ones */
     s_snapshot_creation(self, n_before);
-    if (self->n_handles != self->n_found) {
-        HK_ERROR("web.create_failed", "reason=oom");
-        lws_context_destroy(self->context); /* not reaped: leaks rather than risks a crash */
-        self->n_handles = 0;
-        return NULL;
-    }
     uv_idle_init(loop, &self->reaper);
     self->reaper.data = self;
     return self;
+}
+
+int hk_web_vhost_info(struct lws_context_creation_info *info, const char *host, int port) {
+    assert(info);
+    unsigned char addr[sizeof(struct in6_addr)];
+    memset(info, 0, sizeof *info);
+    info->port = port;
+    info->alpn = "http/1.1";
+    info->options = LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;
+    if (port < 0 || port > 65535) {
+        HK_ERROR("web.bad_listen", "port=%d", port);
+        return -1;
+    }
+    if (!host || !*host || strcmp(host, "*") == 0) {
+        info->options |= LWS_SERVER_OPTION_DISABLE_IPV6; /* every IPv4 interface */
+    } else if (strcmp(host, "localhost") == 0) {
+        info->iface = "127.0.0.1";
+        info->options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+    } else if (inet_pton(AF_INET, host, addr) == 1) {
+        info->iface = host;
+        info->options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+    } else if (inet_pton(AF_INET6, host, addr) == 1) {
+        info->iface = host;
+    } else {
+        char quoted[128];
+        HK_ERROR("web.bad_listen", "host=%s reason=\"not an IP address\"",
+                 hk_log_quote(quoted, sizeof quoted, host));
+        return -1;
+    }
+    return 0;
 }
 
 struct lws_context *hk_web_context(hk_web_t *web) {

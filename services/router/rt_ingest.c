@@ -113,7 +113,8 @@ static void s_on_stored(hk_redis_t *redis, redisReply *reply, void *arg) {
     s_pending_t *p = arg;
     rt_ingest_t *in = p->in;
     in->inflight--;
-    if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != 7) {
+    if (!reply || reply->type != REDIS_REPLY_ARRAY ||
+        (reply->elements != 2 && reply->elements != 7)) {
         (*in->m_unavailable)++;
         HK_WARN("ingest.store_failed", "corr=%s tenant=%s error=\"%s\"", p->corr, p->tenant,
                 reply && reply->type == REDIS_REPLY_ERROR ? reply->str : "no answer from redis");
@@ -124,7 +125,7 @@ static void s_on_stored(hk_redis_t *redis, redisReply *reply, void *arg) {
         return;
     }
     const char *id = s_str(reply->element[0]);
-    int duplicate = reply->element[1]->type == REDIS_REPLY_INTEGER && reply->element[1]->integer;
+    int duplicate = reply->elements == 7;
     char reasons[512];
     rt_decision_t d = p->decision;
     if (duplicate) {

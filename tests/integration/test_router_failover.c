@@ -229,6 +229,19 @@ int main(void) {
                  "submitter %d failed (see %s/sub%d.log)", i, s_dir, i);
     }
 
+    /* The killed replica's registration expires with its TTL (1.5 s here). */
+    long long expire_by = hk_test_now_ms() + 5000;
+    for (;;) {
+        redisReply *r = redisCommand(c, "EXISTS hk:{registry}:inst:router/router-test-0");
+        int exists = r && r->type == REDIS_REPLY_INTEGER && r->integer == 1;
+        freeReplyObject(r);
+        if (!exists) {
+            break;
+        }
+        HK_CHECK(hk_test_now_ms() < expire_by, "the dead replica is still registered");
+        hk_test_sleep_ms(100);
+    }
+
     /* The kill happened mid-run: submissions in flight to the dead replica were resent. */
     long resends = 0;
     for (int i = 0; i < S_SUBMITTERS; i++) {

@@ -67,8 +67,9 @@ static inline int hk_test_failures(int add) {
 #define HK_CHECK_CONTAINS(text, needle)                                                            \
     do {                                                                                           \
         const char *hk_text_ = (text), *hk_needle_ = (needle);                                     \
-        HK_CHECK(hk_text_ &&strstr(hk_text_, hk_needle_), "%s does not contain \"%s\": \"%s\"",    \
-                 #text, hk_needle_, hk_text_ ? hk_text_ : "(null)");                               \
+        HK_CHECK(hk_text_ != NULL && strstr(hk_text_, hk_needle_) != NULL,                         \
+                 "%s does not contain \"%s\": \"%s\"", #text, hk_needle_,                          \
+                 hk_text_ ? hk_text_ : "(null)");                                                  \
     } while (0)
 
 /* The exit status of main: 0 when nothing failed, 1 otherwise (with a summary line). */

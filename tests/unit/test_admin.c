@@ -1,7 +1,9 @@
 /* test_admin: the admin vhost over real HTTP/1.1 on loopback. A tiny uv_tcp client shares
- * the loop with hk_web and hk_admin; checks /healthz, /readyz (both states), /metrics,
- * 404, 405, keep-alive, an ephemeral port, a busy port, then that destroying everything
- * leaves no libuv handle behind (uv_loop_close() == 0). */
+ * the loop with hk_web and hk_admin; checks /healthz, /readyz (both states), /metrics (a page
+ * longer than one write), 404, 405, keep-alive, HTTP/2 attempts, an ephemeral port, a busy
+ * port, loopback-only binding, then that destroying everything (in either order, inside or
+ * outside uv_run) leaves no libuv handle behind (uv_loop_close() == 0). Run it under
+ * AddressSanitizer to check that nothing leaks. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,16 +63,26 @@ static void s_on_tick(uv_timer_t *timer) {
     (void)timer;
 }
 
-/* Runs the loop until *flag is non-zero or S_WAIT_MS pass; returns *flag. */
-static int s_wait_for(const int *flag) {
+typedef int(s_until_fn)(const s_client_t *c);
+
+/* Runs the loop until done(c) holds or S_WAIT_MS pass; returns done(c). */
+static int s_run_until(s_until_fn *done, const s_client_t *c) {
     uv_update_time(&s_loop);
     uint64_t deadline = uv_now(&s_loop) + S_WAIT_MS;
     uv_timer_start(&s_tick, s_on_tick, 20, 20);
-    while (!*flag && uv_now(&s_loop) < deadline) {
+    while (!done(c) && uv_now(&s_loop) < deadline) {
         uv_run(&s_loop, UV_RUN_ONCE);
     }
     uv_timer_stop(&s_tick);
-    return *flag;
+    return done(c);
+}
+
+static int s_is_closed(const s_client_t *c) {
+    return c->closed;
+}
+
+static int s_is_eof(const s_client_t *c) {
+    return c->eof;
 }
 
 static void s_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf) {
@@ -136,8 +148,7 @@ static int s_connect(s_client_t *c, int port) {
 
 static void s_close(s_client_t *c) {
     uv_close((uv_handle_t *)&c->tcp, s_on_close);
-    s_wait_for(&c->closed);
-    HK_CHECK(c->closed, "client did not close");
+    HK_CHECK(s_run_until(s_is_closed, c), "client did not close");
     free(c->resp);
     c->resp = NULL;
 }
@@ -164,17 +175,19 @@ static int s_complete(const s_client_t *c) {
     return (long)(c->len - (size_t)(end + 4 - c->resp)) >= n;
 }
 
-/* Waits for a whole response (or EOF when want_eof) and parses it. */
+static int s_has_answer(const s_client_t *c) {
+    return c->eof || s_complete(c);
+}
+
+static int s_has_headers(const s_client_t *c) {
+    return c->eof || strstr(c->resp, "\r\n\r\n");
+}
+
+/* Waits for a whole response (and for the server to close when want_eof) and parses it. */
 static s_resp_t s_receive(s_client_t *c, int want_eof) {
     s_resp_t r = {0, NULL, NULL, -1};
-    uv_update_time(&s_loop);
-    uint64_t deadline = uv_now(&s_loop) + S_WAIT_MS;
-    uv_timer_start(&s_tick, s_on_tick, 20, 20);
-    while (!(want_eof ? c->eof : (s_complete(c) || c->eof)) && uv_now(&s_loop) < deadline) {
-        uv_run(&s_loop, UV_RUN_ONCE);
-    }
-    uv_timer_stop(&s_tick);
-    HK_CHECK(want_eof ? c->eof : s_complete(c), "no complete response, got %zu bytes: \"%s\"",
+    s_run_until(want_eof ? s_is_eof : s_has_answer, c);
+    HK_CHECK(s_complete(c) && (c->eof || !want_eof), "no complete response, got %zu bytes: \"%s\"",
              c->len, c->resp);
     HK_CHECK(sscanf(c->resp, "HTTP/1.%*d %d", &r.status) == 1, "bad status line: \"%s\"", c->resp);
     char *end = strstr(c->resp, "\r\n\r\n");
@@ -275,14 +288,7 @@ static void s_test_h2(int port) {
     HK_CHECK(s_connect(&c, port) == 0, "cannot connect");
     s_send(&c, "GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade, HTTP2-Settings\r\n"
                "Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n\r\n");
-    uv_update_time(&s_loop);
-    uint64_t deadline = uv_now(&s_loop) + S_WAIT_MS;
-    uv_timer_start(&s_tick, s_on_tick, 20, 20);
-    while (!strstr(c.resp, "\r\n\r\n") && !c.eof && uv_now(&s_loop) < deadline) {
-        uv_run(&s_loop, UV_RUN_ONCE);
-    }
-    uv_timer_stop(&s_tick);
-    HK_CHECK(strstr(c.resp, "\r\n\r\n") || c.eof, "no answer to an h2c upgrade");
+    HK_CHECK(s_run_until(s_has_headers, &c), "no answer to an h2c upgrade");
     s_close(&c);
     s_expect(port, "GET /healthz HTTP/1.0\r\n\r\n", 200, "ok\n");
 }
@@ -315,6 +321,41 @@ static void s_test_busy_port(hk_web_t *web, hk_metrics_t *metrics) {
     uv_close((uv_handle_t *)&holder, NULL);
 }
 
+/* Bound to 127.0.0.1 means loopback only: another local IPv4 address of this host (if it has
+ * one) refuses the port. (lws 4.1 would listen on every interface had it put 127.0.0.1 on an
+ * IPv6 socket.) */
+static void s_test_loopback_only(int port) {
+    uv_interface_address_t *ifs = NULL;
+    int n = 0;
+    char other[64] = "";
+    if (uv_interface_addresses(&ifs, &n) == 0) {
+        for (int i = 0; i < n && !other[0]; i++) {
+            if (!ifs[i].is_internal && ifs[i].address.address4.sin_family == AF_INET) {
+                uv_ip4_name(&ifs[i].address.address4, other, sizeof other);
+            }
+        }
+        uv_free_interface_addresses(ifs, n);
+    }
+    if (!other[0]) {
+        return; /* nothing but loopback here */
+    }
+    s_client_t c;
+    memset(&c, 0, sizeof c);
+    c.resp = calloc(1, S_RESP_MAX);
+    HK_CHECK(c.resp, "out of memory");
+    struct sockaddr_in addr;
+    uv_ip4_addr(other, port, &addr);
+    uv_tcp_init(&s_loop, &c.tcp);
+    c.tcp.data = c.connect.data = &c;
+    HK_CHECK(uv_tcp_connect(&c.connect, &c.tcp, (const struct sockaddr *)&addr, s_on_connect) == 0,
+             "uv_tcp_connect");
+    while (!c.connected) {
+        uv_run(&s_loop, UV_RUN_ONCE);
+    }
+    HK_CHECK(c.connected == -1, "port %d bound to 127.0.0.1 answers on %s", port, other);
+    s_close(&c);
+}
+
 /* A second admin on port 0 gets a port of its own. Once destroyed it answers nothing but
  * 503 on connections lws has not closed yet (lws 4.1 closes a destroyed vhost's listener
  * and connections from a periodic check, up to 30 s later, or when the context goes). */
@@ -330,13 +371,7 @@ static void s_test_second_admin(hk_web_t *web, hk_metrics_t *metrics, int first_
     hk_admin_destroy(&other);
     HK_CHECK(!other, "hk_admin_destroy did not null the pointer");
     s_send(&c, "GET /readyz HTTP/1.1\r\nHost: localhost\r\n\r\n");
-    uv_update_time(&s_loop);
-    uint64_t deadline = uv_now(&s_loop) + S_WAIT_MS;
-    uv_timer_start(&s_tick, s_on_tick, 20, 20);
-    while (!s_complete(&c) && !c.eof && uv_now(&s_loop) < deadline) {
-        uv_run(&s_loop, UV_RUN_ONCE);
-    }
-    uv_timer_stop(&s_tick);
+    s_run_until(s_has_answer, &c);
     if (!c.eof || c.len > 0) {
         s_resp_t r = s_receive(&c, 0);
         HK_CHECK_INT_EQ(r.status, 503);
@@ -362,9 +397,42 @@ static void s_test_reverse_teardown(void) {
     HK_CHECK(rc == 0, "uv_loop_close: %s (handles left behind)", uv_strerror(rc));
 }
 
+/* Teardown from a callback while uv_run is running, as hk_service does: the loop then ends
+ * on its own once lws's handles are gone. */
+typedef struct {
+    hk_web_t *web;
+    hk_admin_t *admin;
+} s_pair_t;
+
+static void s_on_teardown(uv_timer_t *timer) {
+    s_pair_t *pair = timer->data;
+    hk_admin_destroy(&pair->admin);
+    hk_web_destroy(&pair->web);
+    uv_close((uv_handle_t *)timer, NULL);
+}
+
+static void s_test_teardown_in_loop(void) {
+    HK_CHECK(uv_loop_init(&s_loop) == 0, "uv_loop_init");
+    uv_timer_init(&s_loop, &s_tick);
+    s_pair_t pair = {hk_web_new(&s_loop), NULL};
+    HK_CHECK(pair.web, "hk_web_new failed");
+    pair.admin = hk_admin_new(pair.web, "localhost", 0, NULL, NULL, NULL);
+    HK_CHECK(pair.admin, "hk_admin_new on localhost failed");
+    s_expect(hk_admin_port(pair.admin), "GET /readyz HTTP/1.0\r\n\r\n", 200, "ready\n");
+    uv_timer_t timer;
+    uv_timer_init(&s_loop, &timer);
+    timer.data = &pair;
+    uv_timer_start(&timer, s_on_teardown, 1, 0);
+    uv_close((uv_handle_t *)&s_tick, NULL);
+    uv_run(&s_loop, UV_RUN_DEFAULT);
+    HK_CHECK(!pair.web && !pair.admin, "teardown did not run");
+    int rc = uv_loop_close(&s_loop);
+    HK_CHECK(rc == 0, "uv_loop_close: %s (handles left behind)", uv_strerror(rc));
+}
+
 int main(void) {
     alarm(60); /* a hang is a failure */
-    hk_log_init("test", "admin", HK_LOG_WARN);
+    hk_log_init("test", "admin", getenv("TEST_DEBUG") ? HK_LOG_DEBUG : HK_LOG_WARN);
     HK_CHECK(uv_loop_init(&s_loop) == 0, "uv_loop_init");
     uv_timer_init(&s_loop, &s_tick);
 
@@ -397,6 +465,7 @@ int main(void) {
     s_expect(port, "GET /nope HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n", 404, NULL);
     s_test_methods(port);
     s_test_h2(port);
+    s_test_loopback_only(port);
     s_test_busy_port(web, metrics);
     s_test_second_admin(web, metrics, port);
 
@@ -406,7 +475,7 @@ int main(void) {
     hk_admin_destroy(&admin);
     hk_web_destroy(&web);
     HK_CHECK(!web, "hk_web_destroy did not null the pointer");
-    HK_CHECK(s_wait_for(&idle.eof), "connection survived the context");
+    HK_CHECK(s_run_until(s_is_eof, &idle), "connection survived the context");
     s_close(&idle);
     uv_close((uv_handle_t *)&s_tick, NULL);
     uv_run(&s_loop, UV_RUN_DEFAULT);
@@ -415,5 +484,6 @@ int main(void) {
     hk_metrics_destroy(&metrics);
 
     s_test_reverse_teardown();
+    s_test_teardown_in_loop();
     return HK_TEST_EXIT();
 }

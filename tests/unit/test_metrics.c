@@ -186,6 +186,62 @@ static void s_test_precision(void) {
     got = s_value(text, "hetki_wait_seconds_sum");
     HK_EXPECT(got == h->sum, "histogram sum renders as %.17g, not %.17g", got, h->sum);
     free(text);
+
+    /* A sum that is not a short decimal, and a gauge that needs all 17 digits. */
+    for (int i = 0; i < 10; i++) {
+        hk_histogram_observe(h, 0.1);
+    }
+    *depth = 0.1 + 0.2;
+    text = s_render(m);
+    got = s_value(text, "hetki_wait_seconds_sum");
+    HK_EXPECT(got == h->sum, "histogram sum renders as %.17g, not %.17g", got, h->sum);
+    got = s_value(text, "hetki_queue_depth");
+    HK_EXPECT(got == *depth, "queue depth renders as %.17g, not %.17g", got, *depth);
+    free(text);
+    hk_metrics_destroy(&m);
+}
+
+/* Bucket bounds are labels, and a bound that renders rounded names the wrong bucket. */
+static void s_test_bounds_exact(void) {
+    hk_metrics_t *m = hk_metrics_new();
+    const double bounds[] = {0.0025, 0.1, 1048576, 16777216.5, 1e15};
+    size_t n = sizeof bounds / sizeof bounds[0];
+    hk_metrics_histogram(m, "frame_bytes", "Frame sizes.", bounds, n);
+    char *text = s_render(m);
+    const char *prefix = "hetki_frame_bytes_bucket{le=\"";
+    const char *line = text;
+    size_t i = 0;
+    while ((line = strstr(line, prefix)) != NULL) {
+        line += strlen(prefix);
+        if (strncmp(line, "+Inf\"", 5) == 0) {
+            break;
+        }
+        char *end = NULL;
+        double le = strtod(line, &end);
+        HK_CHECK(i < n && end != line && *end == '"', "bad bucket line at \"%.30s\"", line);
+        HK_EXPECT(le == bounds[i], "bucket bound %.17g renders as le=\"%.*s\"", bounds[i],
+                  (int)(end - line), line);
+        i++;
+    }
+    HK_CHECK_INT_EQ(i, n);
+    free(text);
+    hk_metrics_destroy(&m);
+}
+
+/* Infinite, NaN and huge gauges render as values Prometheus parses, without undefined
+ * behaviour (a clang -fsanitize=undefined build checks float-to-integer conversions). */
+static void s_test_non_finite(void) {
+    hk_metrics_t *m = hk_metrics_new();
+    double *g = hk_metrics_gauge(m, "ratio", "A ratio.");
+    const double values[] = {INFINITY, -INFINITY, NAN, 1e300, -1e19, 9007199254740993.0};
+    for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
+        *g = values[i];
+        char *text = s_render(m);
+        double got = s_value(text, "hetki_ratio");
+        HK_EXPECT(isnan(values[i]) ? isnan(got) : got == values[i], "gauge %.17g renders as %.17g",
+                  values[i], got);
+        free(text);
+    }
     hk_metrics_destroy(&m);
 }
 
@@ -195,6 +251,8 @@ int main(void) {
     s_test_histogram();
     s_test_many();
     s_test_precision();
+    s_test_bounds_exact();
+    s_test_non_finite();
     int rc = HK_TEST_EXIT();
     printf("test_metrics: %s\n", rc == 0 ? "ok" : "FAILED");
     return rc;

@@ -5,8 +5,9 @@
 -- KEYS[4] hk:{t}:contacts                         sorted set of every contact id by receipt ms
 -- ARGV[1] contact id (new)   ARGV[2] dedupe retention seconds   ARGV[3] queue score
 -- ARGV[4] received ms        ARGV[5..] field, value pairs of the contact hash
--- Returns { id, duplicate (0|1), class, score, target, reasons, queue }.
--- The same dedupe key always yields the first contact and its stored decision.
+-- Returns { id, 0 } for a new contact (the caller knows its decision), or
+-- { id, 1, class, score, target, reasons, queue } with the decision stored the first time:
+-- the same dedupe key always yields the first contact.
 local existing = redis.call('GET', KEYS[1])
 if existing then
   local h = redis.call('HMGET', 'hk:{' .. string.match(KEYS[1], '^hk:{([^}]*)}') .. '}:contact:' .. existing,
@@ -14,16 +15,8 @@ if existing then
   return { existing, 1, h[1] or '', h[2] or '0', h[3] or '', h[4] or '', h[5] or '' }
 end
 local id = ARGV[1]
-redis.call('SET', KEYS[1], id, 'EX', tonumber(ARGV[2]))
-local fields = {}
-local decision = {}
-for i = 5, #ARGV - 1, 2 do
-  fields[#fields + 1] = ARGV[i]
-  fields[#fields + 1] = ARGV[i + 1]
-  decision[ARGV[i]] = ARGV[i + 1]
-end
-redis.call('HSET', KEYS[2], unpack(fields))
-redis.call('ZADD', KEYS[3], tonumber(ARGV[3]), id)
-redis.call('ZADD', KEYS[4], tonumber(ARGV[4]), id)
-return { id, 0, decision['class'] or '', decision['score'] or '0', decision['target'] or '',
-  decision['reasons'] or '', decision['queue'] or '' }
+redis.call('SET', KEYS[1], id, 'EX', ARGV[2])
+redis.call('HSET', KEYS[2], unpack(ARGV, 5))
+redis.call('ZADD', KEYS[3], ARGV[3], id)
+redis.call('ZADD', KEYS[4], ARGV[4], id)
+return { id, 0 }
