@@ -3,14 +3,27 @@
 #
 # hk_embed_lua(OUT PREFIX FILE...) generates OUT defining
 #   const char *PREFIX_get(const char *name);   /* name = file name without .lua; NULL if none */
+# A file named _prelude.lua among FILES is not a script of its own: its text is put in front of
+# every other script, so that scripts share helper functions and stay one EVALSHA each.
 # Running as a script (cmake -P) does the generation; see the function below.
 
 if(CMAKE_SCRIPT_MODE_FILE)
   file(WRITE ${OUT} "/* Generated from Lua script files by cmake/embed_lua.cmake: do not edit. */\n#include <string.h>\n\n")
   set(names "")
+  set(prelude "")
   foreach(f ${FILES})
     get_filename_component(name ${f} NAME_WE)
+    if(name STREQUAL "_prelude")
+      file(READ ${f} prelude HEX)
+    endif()
+  endforeach()
+  foreach(f ${FILES})
+    get_filename_component(name ${f} NAME_WE)
+    if(name STREQUAL "_prelude")
+      continue()
+    endif()
     file(READ ${f} hex HEX)
+    set(hex "${prelude}${hex}")
     string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")
     file(APPEND ${OUT} "static const char s_${name}[] = {${bytes}0x00};\n")
     list(APPEND names ${name})

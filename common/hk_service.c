@@ -26,6 +26,8 @@ struct hk_service_t {
     hk_admin_t *admin;
     uv_signal_t sigterm, sigint;
     uv_timer_t leave_timer;
+    uv_timer_t clock_timer; /* virtual clock: follows HK_SERVICE_CLOCK_KEY in Redis */
+    int clock_inflight;
     hk_admin_ready_fn *ready;
     void *ready_arg;
     hk_service_stop_fn *on_stop;
@@ -119,6 +121,30 @@ static int s_ready(void *arg, char *why, size_t whylen) {
     return svc->ready ? svc->ready(svc->ready_arg, why, whylen) : 1;
 }
 
+/* A virtual clock follows the value tests write to Redis (never backwards), so that every
+ * replica shares one simulated time. */
+static void s_on_clock(hk_redis_t *r, redisReply *reply, void *arg) {
+    hk_service_t *svc = arg;
+    svc->clock_inflight = 0;
+    if (reply && reply->type == REDIS_REPLY_STRING) {
+        long long target = strtoll(reply->str, NULL, 10);
+        int64_t now = hk_clock_now_ms();
+        if (target > now) {
+            hk_clock_advance(target - now);
+        }
+    }
+}
+
+static void s_on_clock_timer(uv_timer_t *t) {
+    hk_service_t *svc = t->data;
+    const char *argv[] = {"GET", HK_SERVICE_CLOCK_KEY};
+    size_t lens[] = {3, strlen(HK_SERVICE_CLOCK_KEY)};
+    if (!svc->clock_inflight && !svc->torn_down &&
+        hk_redis_command(svc->redis, 2, argv, lens, s_on_clock, svc) == 0) {
+        svc->clock_inflight = 1;
+    }
+}
+
 static void s_teardown(hk_service_t *svc) {
     if (svc->torn_down) {
         return;
@@ -126,6 +152,8 @@ static void s_teardown(hk_service_t *svc) {
     svc->torn_down = 1;
     HK_INFO("service.stopped", "service=%s", svc->name);
     if (svc->running) {
+        uv_timer_stop(&svc->clock_timer);
+        uv_close((uv_handle_t *)&svc->clock_timer, NULL);
         uv_timer_stop(&svc->leave_timer);
         uv_close((uv_handle_t *)&svc->leave_timer, NULL);
         uv_close((uv_handle_t *)&svc->sigterm, NULL);
@@ -187,6 +215,11 @@ int hk_service_run(hk_service_t *svc, hk_admin_ready_fn *ready, void *ready_arg,
     svc->running = 1;
     uv_timer_init(&svc->loop, &svc->leave_timer);
     svc->leave_timer.data = svc;
+    uv_timer_init(&svc->loop, &svc->clock_timer);
+    svc->clock_timer.data = svc;
+    if (hk_clock_is_virtual()) {
+        uv_timer_start(&svc->clock_timer, s_on_clock_timer, 10, 10);
+    }
     uv_signal_init(&svc->loop, &svc->sigterm);
     uv_signal_init(&svc->loop, &svc->sigint);
     svc->sigterm.data = svc->sigint.data = svc;

@@ -15,6 +15,10 @@
 
 typedef struct hk_service_t hk_service_t;
 
+/* With HETKI_CLOCK=virtual:<ms>, services follow the unix ms stored under this key (every
+ * 10 ms, forward only), so tests move the time of every replica at once. */
+#define HK_SERVICE_CLOCK_KEY "hk:clock:virtual_ms"
+
 /* Called once when a stop was requested: the service stops taking new work, finishes (or
  * hands back) what it holds, closes its own sockets and then calls hk_service_drained. */
 typedef void(hk_service_stop_fn)(hk_service_t *svc, void *arg);

@@ -135,3 +135,16 @@ void *hk_strmap_remove(hk_strmap_t *self, const char *key) {
 size_t hk_strmap_size(const hk_strmap_t *self) {
     return self->size;
 }
+
+char **hk_strmap_keys(const hk_strmap_t *self, size_t *n) {
+    char **keys = malloc((self->size ? self->size : 1) * sizeof *keys);
+    assert(keys);
+    size_t k = 0;
+    for (size_t i = 0; i < self->nbuckets; i++) {
+        for (s_entry_t *e = self->buckets[i]; e; e = e->next) {
+            keys[k++] = e->key;
+        }
+    }
+    *n = k;
+    return keys;
+}

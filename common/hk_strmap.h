@@ -26,4 +26,8 @@ void *hk_strmap_remove(hk_strmap_t *self, const char *key);
 
 size_t hk_strmap_size(const hk_strmap_t *self);
 
+/* The keys, in no order, as a new array the caller frees (not the keys); they stay valid
+ * until the map changes. *n receives the count. */
+char **hk_strmap_keys(const hk_strmap_t *self, size_t *n);
+
 #endif

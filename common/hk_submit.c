@@ -35,6 +35,7 @@ typedef struct s_req {
     uint8_t *frame;
     size_t frame_len;
     hk_submit_done_fn *fn;
+    hk_submit_reply_fn *reply_fn;
     void *arg;
     int ep; /* endpoint index of the current attempt, -1 when none */
     int attempts;
@@ -85,10 +86,14 @@ static void s_list_unlink(hk_submit_t *s, s_req_t *r) {
     r->prev = r->next = NULL;
 }
 
-static void s_complete(hk_submit_t *s, s_req_t *r, const Hetki__V1__Ack *ack, const char *error) {
+static void s_complete(hk_submit_t *s, s_req_t *r, const hk_envelope_t *reply, const char *error) {
     s_list_unlink(s, r);
     hk_strmap_remove(s->pending, r->corr);
-    r->fn(ack, error, r->arg);
+    if (r->reply_fn) {
+        r->reply_fn(reply, error, r->arg);
+    } else {
+        r->fn(reply ? reply->ack : NULL, error, r->arg);
+    }
     free(r->frame);
     free(r);
 }
@@ -160,25 +165,25 @@ static void s_on_reply(hk_zsock_t *zs, const hk_frame_t *frames, size_t n, void 
         HK_WARN("submit.bad_reply", "endpoint=%s error=\"%s\"", ep->endpoint, err);
         return;
     }
-    if (env->body_case != HETKI__V1__ENVELOPE__BODY_ACK) {
-        HK_WARN("submit.bad_reply", "endpoint=%s body=%d", ep->endpoint, (int)env->body_case);
-        hk_codec_free(&env);
-        return;
-    }
     ep->suspect_until = 0; /* it answered: alive */
     s_req_t *r = hk_strmap_get(s->pending, env->correlation_id);
-    if (!r) {
-        /* A late answer to an attempt that was already answered elsewhere. */
+    if (!r || (!r->reply_fn && env->body_case != HETKI__V1__ENVELOPE__BODY_ACK)) {
+        /* A late answer to an attempt that was answered elsewhere, or a stray one. */
         hk_codec_free(&env);
         return;
     }
-    const Hetki__V1__Ack *ack = env->ack;
-    if (ack->error_code == HETKI__V1__ERROR_CODE__ERROR_UNAVAILABLE) {
+    Hetki__V1__ErrorCode code = HETKI__V1__ERROR_CODE__ERROR_NONE;
+    if (env->body_case == HETKI__V1__ENVELOPE__BODY_ACK) {
+        code = env->ack->error_code;
+    } else if (env->body_case == HETKI__V1__ENVELOPE__BODY_COMMAND_REPLY) {
+        code = env->command_reply->error_code;
+    }
+    if (code == HETKI__V1__ERROR_CODE__ERROR_UNAVAILABLE) {
         /* The replica cannot store it now (e.g. Redis down): retry soon, maybe elsewhere. */
         r->due = hk_clock_mono_ms() + S_UNAVAILABLE_RETRY_MS;
         r->ep = -1;
     } else {
-        s_complete(s, r, ack, NULL);
+        s_complete(s, r, env, NULL);
     }
     hk_codec_free(&env);
 }
@@ -336,23 +341,20 @@ hk_submit_t *hk_submit_new(uv_loop_t *loop, void *zctx, hk_registry_t *registry,
     return s;
 }
 
-int hk_submit_contact(hk_submit_t *s, const Hetki__V1__Contact *contact, hk_submit_done_fn *fn,
-                      void *arg) {
-    assert(s && contact && fn && contact->dedupe_key && contact->dedupe_key[0]);
+static int s_submit(hk_submit_t *s, hk_envelope_t *env, hk_submit_done_fn *fn,
+                    hk_submit_reply_fn *reply_fn, void *arg) {
     s_req_t *r = calloc(1, sizeof *r);
     assert(r);
     hk_id_new(r->corr);
-    hk_envelope_t env = HETKI__V1__ENVELOPE__INIT;
-    env.version = HK_CODEC_VERSION;
-    env.correlation_id = r->corr;
-    env.sent_at_ms = hk_clock_now_ms();
-    env.body_case = HETKI__V1__ENVELOPE__BODY_CONTACT;
-    env.contact = (Hetki__V1__Contact *)contact;
-    if (hk_codec_encode(&env, &r->frame, &r->frame_len) != 0) {
+    env->version = HK_CODEC_VERSION;
+    env->correlation_id = r->corr;
+    env->sent_at_ms = hk_clock_now_ms();
+    if (hk_codec_encode(env, &r->frame, &r->frame_len) != 0) {
         free(r);
         return -1;
     }
     r->fn = fn;
+    r->reply_fn = reply_fn;
     r->arg = arg;
     r->ep = -1;
     r->deadline = hk_clock_mono_ms() + s->opts.deadline_ms;
@@ -360,6 +362,20 @@ int hk_submit_contact(hk_submit_t *s, const Hetki__V1__Contact *contact, hk_subm
     s_list_append(s, r);
     s_send(s, r, -1);
     return 0;
+}
+
+int hk_submit_request(hk_submit_t *s, hk_envelope_t *env, hk_submit_reply_fn *fn, void *arg) {
+    assert(s && env && fn && env->body_case != HETKI__V1__ENVELOPE__BODY__NOT_SET);
+    return s_submit(s, env, NULL, fn, arg);
+}
+
+int hk_submit_contact(hk_submit_t *s, const Hetki__V1__Contact *contact, hk_submit_done_fn *fn,
+                      void *arg) {
+    assert(s && contact && fn && contact->dedupe_key && contact->dedupe_key[0]);
+    hk_envelope_t env = HETKI__V1__ENVELOPE__INIT;
+    env.body_case = HETKI__V1__ENVELOPE__BODY_CONTACT;
+    env.contact = (Hetki__V1__Contact *)contact;
+    return s_submit(s, &env, fn, NULL, arg);
 }
 
 size_t hk_submit_pending(const hk_submit_t *s) {

@@ -11,6 +11,7 @@
 #include <uv.h>
 
 #include "hetki/v1/envelope.pb-c.h"
+#include "hk_codec.h"
 #include "hk_registry.h"
 
 typedef struct hk_submit_t hk_submit_t;
@@ -35,6 +36,16 @@ hk_submit_t *hk_submit_new(uv_loop_t *loop, void *zctx, hk_registry_t *registry,
 
 /* Adds a static router endpoint (e.g. "tcp://127.0.0.1:5555"). Returns 0 or -1. */
 int hk_submit_add_endpoint(hk_submit_t *s, const char *endpoint);
+
+/* Completion of a generic request: reply is the router's envelope (any body), valid only
+ * during the call; NULL when given up, with the reason in error. */
+typedef void(hk_submit_reply_fn)(const hk_envelope_t *reply, const char *error, void *arg);
+
+/* Sends env (its body set by the caller; version, correlation id and send time are filled in
+ * here) with the same retry rules as contacts. A reply whose Ack or CommandReply says
+ * ERROR_UNAVAILABLE is retried. Requests must be idempotent (a command_id, a dedupe key).
+ * Returns 0 (fn will run), or -1 when env cannot be encoded (fn is not called). */
+int hk_submit_request(hk_submit_t *s, hk_envelope_t *env, hk_submit_reply_fn *fn, void *arg);
 
 /* Submits a contact; contact->dedupe_key must be set. Returns 0 (fn will run), or -1 when
  * the contact cannot be encoded (too large), in which case fn is not called. */

@@ -6,5 +6,8 @@
 int cli_up(int argc, char **argv);
 int cli_send(int argc, char **argv);
 int cli_status(int argc, char **argv);
+int cli_agent(int argc, char **argv);
+int cli_confirm(int argc, char **argv);
+int cli_policy(int argc, char **argv);
 
 #endif

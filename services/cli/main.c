@@ -1,4 +1,4 @@
-/* hetki: the operator command line (up, send, status). Wiring only. */
+/* hetki: the operator command line (up, send, status, agent, confirm, ...). Wiring only. */
 #include "cli.h"
 
 #include <stdio.h>
@@ -11,6 +11,11 @@ static void s_usage(FILE *out) {
             "  send --tenant T --channel chat --text TEXT [--urgent] [--person]\n"
             "                           submit a contact over the bus; print ack and decision\n"
             "  status                   list live service instances from Redis\n"
+            "  agent <command> ...      agent profile and commands (hetki agent, no arguments)\n"
+            "  confirm --tenant T --contact C [--no]\n"
+            "                           the customer's answer to a proposed resolution\n"
+            "  policy load FILE | check FILE | show TENANT\n"
+            "                           validate, store (versioned) or print a tenant policy\n"
             "Configuration comes from HETKI_* environment variables (see README).\n");
 }
 
@@ -28,6 +33,15 @@ int main(int argc, char **argv) {
     }
     if (!strcmp(argv[1], "status")) {
         return cli_status(argc - 2, argv + 2);
+    }
+    if (!strcmp(argv[1], "agent")) {
+        return cli_agent(argc - 2, argv + 2);
+    }
+    if (!strcmp(argv[1], "confirm")) {
+        return cli_confirm(argc - 2, argv + 2);
+    }
+    if (!strcmp(argv[1], "policy")) {
+        return cli_policy(argc - 2, argv + 2);
     }
     fprintf(stderr, "hetki: unknown command \"%s\"\n", argv[1]);
     s_usage(stderr);

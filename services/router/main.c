@@ -3,7 +3,9 @@
 #include "hk_log.h"
 #include "hk_service.h"
 #include "rt_events.h"
-#include "rt_ingest.h"
+#include "rt_bus.h"
+#include "rt_engine.h"
+#include "rt_policy_store.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,34 +17,44 @@ typedef struct {
     long events_port;
     long dedupe_retention_s;
     long max_inflight;
+    long timer_poll_ms;
+    long policy_poll_ms;
 } rt_config_t;
 
 typedef struct {
     hk_service_t *svc;
     rt_events_t *events;
-    rt_ingest_t *ingest;
+    rt_policy_store_t *policies;
+    rt_engine_t *engine;
+    rt_bus_t *bus;
 } rt_router_t;
 
-static void s_on_ingest_drained(void *arg) {
+static void s_on_bus_drained(void *arg) {
     rt_router_t *rt = arg;
-    rt_ingest_destroy(&rt->ingest);
+    rt_bus_destroy(&rt->bus);
+    rt_engine_destroy(&rt->engine);
+    rt_policy_store_destroy(&rt->policies);
     rt_events_destroy(&rt->events);
     hk_service_drained(rt->svc);
 }
 
 static void s_on_stop(hk_service_t *svc, void *arg) {
     rt_router_t *rt = arg;
-    if (rt->ingest) {
-        rt_ingest_drain(rt->ingest, s_on_ingest_drained, rt);
+    if (rt->bus) {
+        rt_bus_drain(rt->bus, s_on_bus_drained, rt);
     } else {
-        s_on_ingest_drained(rt);
+        s_on_bus_drained(rt);
     }
 }
 
 static int s_ready(void *arg, char *why, size_t whylen) {
     rt_router_t *rt = arg;
-    if (!rt->ingest) {
+    if (!rt->bus) {
         snprintf(why, whylen, "bus not bound");
+        return 0;
+    }
+    if (!rt_policy_store_ready(rt->policies)) {
+        snprintf(why, whylen, "tenant policies not loaded yet");
         return 0;
     }
     return 1;
@@ -74,7 +86,11 @@ int main(void) {
         {"HETKI_ROUTER_DEDUPE_RETENTION_S", HK_CFG_INT, "2592000", 60, 31536000, NULL,
          &cfg.dedupe_retention_s, "how long a dedupe key is remembered"},
         {"HETKI_ROUTER_MAX_INFLIGHT", HK_CFG_INT, "4096", 1, 1000000, NULL, &cfg.max_inflight,
-         "redis calls in flight before the bus socket pauses"},
+         "requests in flight before the bus socket pauses"},
+        {"HETKI_ROUTER_TIMER_POLL_MS", HK_CFG_INT, "100", 5, 60000, NULL, &cfg.timer_poll_ms,
+         "how often due timers (leases, windows, pauses) are claimed"},
+        {"HETKI_ROUTER_POLICY_POLL_MS", HK_CFG_INT, "1000", 10, 600000, NULL, &cfg.policy_poll_ms,
+         "how often tenant policy versions are checked"},
     };
     if (hk_service_configure("router", &cfg.base, table, sizeof table / sizeof table[0]) != 0) {
         return 2;
@@ -89,15 +105,22 @@ int main(void) {
         s_advertise(advertised, sizeof advertised, bound, cfg.base.advertise_host);
         hk_registry_set_endpoint(hk_service_registry(rt.svc), "events", advertised);
         s_endpoint(endpoint, sizeof endpoint, cfg.base.bind_host, cfg.contacts_port);
-        rt_ingest_opts_t opts = {cfg.dedupe_retention_s, cfg.max_inflight};
-        rt.ingest = rt_ingest_new(rt.svc, rt.events, endpoint, &opts, bound, sizeof bound);
+        rt.policies = rt_policy_store_new(hk_service_loop(rt.svc), hk_service_redis(rt.svc));
+        rt_engine_opts_t eopts = {cfg.dedupe_retention_s, cfg.timer_poll_ms};
+        rt.engine = rt_engine_new(rt.svc, rt.events, rt.policies, &eopts);
+        rt_bus_opts_t bopts = {cfg.max_inflight};
+        rt.bus = rt_bus_new(rt.svc, rt.engine, endpoint, &bopts, bound, sizeof bound);
     }
     int code;
-    if (!rt.ingest) {
+    if (!rt.bus) {
         HK_ERROR("router.start_failed", "reason=\"cannot bind the bus sockets\"");
+        rt_engine_destroy(&rt.engine);
+        rt_policy_store_destroy(&rt.policies);
         rt_events_destroy(&rt.events);
         code = 1;
     } else {
+        rt_policy_store_start(rt.policies, (int)cfg.policy_poll_ms);
+        rt_engine_start(rt.engine);
         s_advertise(advertised, sizeof advertised, bound, cfg.base.advertise_host);
         hk_registry_set_endpoint(hk_service_registry(rt.svc), "contacts", advertised);
         HK_INFO("router.listening", "contacts=%s", advertised);

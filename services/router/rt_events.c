@@ -6,6 +6,8 @@
 #include "hk_log.h"
 #include "hk_zsock.h"
 
+#include <jansson.h>
+
 #include <assert.h>
 #include <errno.h>
 #include <stdio.h>
@@ -77,29 +79,69 @@ rt_events_t *rt_events_new(uv_loop_t *loop, void *zctx, const char *publisher, c
     return ev;
 }
 
-void rt_events_contact(rt_events_t *ev, const char *kind, const char *tenant,
-                       const char *contact_id, const rt_decision_t *d) {
+void rt_events_publish(rt_events_t *ev, const rt_event_t *e) {
     Hetki__V1__RoutingDecision dec = HETKI__V1__ROUTING_DECISION__INIT;
-    dec.class_ = d->klass;
-    dec.score = d->score;
-    dec.target = (char *)d->target;
-    dec.queue = (char *)d->queue;
-    dec.n_reasons = d->n_reasons;
-    dec.reasons = (char **)d->reasons;
     Hetki__V1__ContactEvent ce = HETKI__V1__CONTACT_EVENT__INIT;
+    if (e->decision) {
+        const rt_decision_t *d = e->decision;
+        dec.class_ = d->klass;
+        dec.score = d->score;
+        dec.target = (char *)d->target;
+        dec.queue = (char *)d->queue;
+        dec.n_reasons = d->n_reasons;
+        dec.reasons = (char **)d->reasons;
+        ce.decision = &dec;
+    }
     ce.publisher = ev->publisher;
     ce.seq = ++ev->seq;
-    ce.kind = (char *)kind;
-    ce.tenant = (char *)tenant;
-    ce.contact_id = (char *)contact_id;
-    ce.decision = &dec;
+    ce.kind = (char *)(e->kind ? e->kind : "");
+    ce.tenant = (char *)(e->tenant ? e->tenant : "");
+    ce.contact_id = (char *)(e->contact_id ? e->contact_id : "");
+    ce.agent_id = (char *)(e->agent_id ? e->agent_id : "");
+    ce.state = (char *)(e->state ? e->state : "");
+    ce.queue = (char *)(e->queue ? e->queue : "");
+    ce.rev = e->rev;
+    ce.detail = (char *)(e->detail ? e->detail : "");
     ce.at_ms = hk_clock_now_ms();
     hk_envelope_t env = HETKI__V1__ENVELOPE__INIT;
     env.body_case = HETKI__V1__ENVELOPE__BODY_EVENT;
     env.event = &ce;
     char topic[48];
-    snprintf(topic, sizeof topic, "t:%s", tenant);
+    snprintf(topic, sizeof topic, "t:%s", ce.tenant);
     s_publish(ev, topic, &env);
+}
+
+static const char *s_item(json_t *arr, size_t i) {
+    const char *v = json_string_value(json_array_get(arr, i));
+    return v ? v : "";
+}
+
+void rt_events_publish_json(rt_events_t *ev, const char *tenant, const char *json, size_t len) {
+    json_error_t jerr;
+    json_t *root = json_loadb(json, len, 0, &jerr);
+    if (!json_is_array(root)) {
+        HK_ERROR("events.bad_script_events", "tenant=%s error=\"%s\"", tenant, jerr.text);
+        json_decref(root);
+        return;
+    }
+    size_t i;
+    json_t *item;
+    json_array_foreach(root, i, item) {
+        if (!json_is_array(item) || json_array_size(item) != 7) {
+            HK_ERROR("events.bad_script_event", "tenant=%s index=%zu", tenant, i);
+            continue;
+        }
+        rt_event_t e = {.kind = s_item(item, 0),
+                        .tenant = tenant,
+                        .contact_id = s_item(item, 1),
+                        .agent_id = s_item(item, 2),
+                        .state = s_item(item, 3),
+                        .queue = s_item(item, 4),
+                        .rev = (uint64_t)json_integer_value(json_array_get(item, 5)),
+                        .detail = s_item(item, 6)};
+        rt_events_publish(ev, &e);
+    }
+    json_decref(root);
 }
 
 uint64_t rt_events_seq(const rt_events_t *ev) {

@@ -16,9 +16,24 @@ typedef struct rt_events_t rt_events_t;
 rt_events_t *rt_events_new(uv_loop_t *loop, void *zctx, const char *publisher, const char *endpoint,
                            char *bound, size_t boundlen);
 
-/* Publishes kind (e.g. "contact.queued") for a contact and its decision. */
-void rt_events_contact(rt_events_t *ev, const char *kind, const char *tenant,
-                       const char *contact_id, const rt_decision_t *d);
+typedef struct {
+    const char *kind; /* "contact.received", "contact.offered", "agent.state", ... */
+    const char *tenant;
+    const char *contact_id;
+    const char *agent_id;
+    const char *state;
+    const char *queue;
+    uint64_t rev; /* the tenant revision after the change (0 when not known) */
+    const char *detail;
+    const rt_decision_t *decision; /* may be NULL */
+} rt_event_t;
+
+/* Publishes one event (fields may be NULL) with the next seq of this publisher. */
+void rt_events_publish(rt_events_t *ev, const rt_event_t *e);
+
+/* Publishes a JSON array of script events [[kind, contact, agent, state, queue, rev,
+ * detail], ...] for tenant; malformed entries are logged and skipped. */
+void rt_events_publish_json(rt_events_t *ev, const char *tenant, const char *json, size_t len);
 
 uint64_t rt_events_seq(const rt_events_t *ev);
 

@@ -277,7 +277,7 @@ int main(void) {
             freeReplyObject(r);
         }
     }
-    long long queued = s_zcard(c, "hk:{it}:queue:async") + s_zcard(c, "hk:{it}:queue:human_chat");
+    long long queued = s_zcard(c, "hk:{it}:q:async:en") + s_zcard(c, "hk:{it}:q:human_chat:en");
     HK_CHECK_INT_EQ(queued, S_TOTAL);
 
     /* Resubmission: the same keys come back as duplicates of the same contacts. */

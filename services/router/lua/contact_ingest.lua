@@ -1,22 +1,56 @@
--- contact_ingest: stores a new contact idempotently, classifies it and queues it, in one step.
--- KEYS[1] hk:{t}:dedupe:<channel>:<dedupe key>   -> contact id
--- KEYS[2] hk:{t}:contact:<id>                     contact hash
--- KEYS[3] hk:{t}:queue:<queue>                    sorted set, lowest score served first
--- KEYS[4] hk:{t}:contacts                         sorted set of every contact id by receipt ms
--- ARGV[1] contact id (new)   ARGV[2] dedupe retention seconds   ARGV[3] queue score
--- ARGV[4] received ms        ARGV[5..] field, value pairs of the contact hash
--- Returns { id, 0 } for a new contact (the caller knows its decision), or
--- { id, 1, class, score, target, reasons, queue } with the decision stored the first time:
--- the same dedupe key always yields the first contact.
+-- contact_ingest: step 2 of intake. Stores a new contact idempotently, links it to its
+-- customer, queues it (or holds it while the tenant is suspended), offers it to a free agent
+-- at once when one matches, and estimates the wait. One atomic step.
+-- KEYS[1] hk:{t}:dedupe:<channel>:<dedupe key>
+-- ARGV[4] contact id   ARGV[5] dedupe retention s   ARGV[6] customer id   ARGV[7] queue
+-- ('' = hold: tenant suspended)   ARGV[8] language (fi|sv|en|any)   ARGV[9] cost
+-- ARGV[10] score   ARGV[11] repeat contact 0|1   ARGV[12..] field, value pairs of the hash
+-- Returns { 0, '', '', state, events, contact id, duplicate 0|1, estimated wait ms }.
 local existing = redis.call('GET', KEYS[1])
 if existing then
-  local h = redis.call('HMGET', 'hk:{' .. string.match(KEYS[1], '^hk:{([^}]*)}') .. '}:contact:' .. existing,
-    'class', 'score', 'target', 'reasons', 'queue')
-  return { existing, 1, h[1] or '', h[2] or '0', h[3] or '', h[4] or '', h[5] or '' }
+  local st = redis.call('HGET', contact_key(existing), 'state')
+  return { 0, '', '', st or '', '[]', existing, 1, 0 }
 end
-local id = ARGV[1]
-redis.call('SET', KEYS[1], id, 'EX', ARGV[2])
-redis.call('HSET', KEYS[2], unpack(ARGV, 5))
-redis.call('ZADD', KEYS[3], ARGV[3], id)
-redis.call('ZADD', KEYS[4], ARGV[4], id)
-return { id, 0 }
+local cid, cust, queue, lang = ARGV[4], ARGV[6], ARGV[7], ARGV[8]
+redis.call('SET', KEYS[1], cid, 'EX', ARGV[5])
+redis.call('HSET', contact_key(cid), unpack(ARGV, 12))
+redis.call('HSET', contact_key(cid), 'customer', cust, 'lang', lang, 'cost', ARGV[9],
+  'score', ARGV[10], 'enq_ms', NOW)
+redis.call('ZADD', key('contacts'), NOW, cid)
+local ck = key('customer', cust)
+redis.call('ZADD', key('customer', cust, 'contacts'), NOW, cid)
+redis.call('HSETNX', ck, 'first_ms', NOW)
+redis.call('HSET', ck, 'last_ms', NOW, 'last_contact', cid)
+redis.call('HINCRBY', ck, 'contacts', 1)
+trail(cid, 'received customer=' .. cust .. ' router=' .. ROUTER)
+if ARGV[11] == '1' then
+  critical('repeat_contact', cid, 'customer=' .. cust)
+end
+local c = { enq_ms = NOW, score = ARGV[10], lang = lang, cost = ARGV[9] }
+if queue == '' then
+  redis.call('HSET', contact_key(cid), 'state', 'held')
+  redis.call('ZADD', key('held'), NOW, cid)
+  trail(cid, 'held reason=tenant_suspended')
+  event('contact.held', cid, '', 'held', '', 'reason=tenant_suspended')
+  return { 0, '', '', 'held', cjson.encode(EVENTS), cid, 0, 0 }
+end
+enqueue(cid, c, queue, 'new')
+match_contact(cid, c, queue)
+local state = redis.call('HGET', contact_key(cid), 'state')
+local wait = 0
+if state == 'queued' then
+  -- Estimated wait: contacts ahead, shared by the staff of the queue, times a recent handle.
+  local ahead = redis.call('ZRANK', queue_key(queue, lang), cid) or 0
+  local staff = math.max(1, redis.call('SCARD', key('staff', queue)))
+  local times = redis.call('LRANGE', key('ht', queue), 0, 19)
+  local handle = P.default_handle
+  if #times > 0 then
+    local sum = 0
+    for _, t in ipairs(times) do
+      sum = sum + tonumber(t)
+    end
+    handle = sum / #times
+  end
+  wait = math.floor((math.floor(ahead / staff) + 1) * handle)
+end
+return { 0, '', '', state, cjson.encode(EVENTS), cid, 0, wait }

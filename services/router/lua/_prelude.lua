@@ -1,0 +1,317 @@
+-- _prelude: helpers shared by the routing scripts; the build puts this text in front of each
+-- script (cmake/embed_lua.cmake), so every transition is still one atomic EVALSHA.
+--
+-- Conventions for every routing script:
+--   KEYS[1]  any key of the tenant (hk:{t}:...): its hash tag routes the script; every key the
+--            script touches is derived inside that hash tag, so it stays in one cluster slot.
+--   ARGV[1]  now, unix ms (the router's clock: real or virtual)
+--   ARGV[2]  the tenant's policy numbers as JSON (see rt_engine.c, s_params_json)
+--   ARGV[3]  the calling router instance (for the trail)
+-- Scripts return { error code, error text, agent state, contact state, events JSON, ... } where
+-- error code 0 is success and the events are published by the caller.
+local T = string.match(KEYS[1], '^(hk:{[^}]*}:)')
+local NOW = tonumber(ARGV[1])
+-- The policy numbers are decoded on first use: scripts that need none skip the cost.
+local P = setmetatable({}, { __index = function(t, k)
+  setmetatable(t, nil)
+  for name, value in pairs(cjson.decode(ARGV[2])) do
+    rawset(t, name, value)
+  end
+  return rawget(t, k)
+end })
+local ROUTER = ARGV[3]
+local EVENTS = {}
+local LANGS = { 'fi', 'sv', 'en', 'any' }
+local E_OK, E_INVALID, E_NOT_FOUND, E_NOT_YOURS, E_CAPACITY, E_STATE = 0, 1, 5, 6, 7, 8
+
+local function key(...)
+  return T .. table.concat({ ... }, ':')
+end
+
+local function hgetall(k)
+  local flat = redis.call('HGETALL', k)
+  if #flat == 0 then
+    return nil
+  end
+  local h = {}
+  for i = 1, #flat, 2 do
+    h[flat[i]] = flat[i + 1]
+  end
+  return h
+end
+
+local function num(v, default)
+  return tonumber(v) or default or 0
+end
+
+-- A change everyone watching the tenant should hear about; rev orders it against snapshots.
+local function event(kind, cid, aid, state, queue, detail)
+  local rev = redis.call('INCR', key('rev'))
+  EVENTS[#EVENTS + 1] = { kind, cid or '', aid or '', state or '', queue or '', rev, detail or '' }
+end
+
+-- The decision trail of a contact (hetki explain).
+local function trail(cid, what)
+  local k = key('trail', cid)
+  if redis.call('RPUSH', k, NOW .. ' ' .. what) > 500 then
+    redis.call('LTRIM', k, -500, -1)
+  end
+end
+
+-- A critical moment: a failed moment of truth worth a supervisor's attention.
+local function critical(kind, cid, detail)
+  redis.call('RPUSH', key('critical'),
+    cjson.encode({ at = NOW, kind = kind, contact = cid, detail = detail or '' }))
+  redis.call('LTRIM', key('critical'), -10000, -1)
+  event('critical.' .. kind, cid, '', '', '', detail)
+end
+
+local function timer_add(kind, id, due)
+  redis.call('ZADD', key('timers'), due, kind .. '|' .. id)
+end
+
+local function timer_del(kind, id)
+  redis.call('ZREM', key('timers'), kind .. '|' .. id)
+end
+
+-- Agents ---------------------------------------------------------------------------------
+
+local function agent_key(aid)
+  return key('agent', aid)
+end
+
+-- The state shown to people: available agents are busy while they hold work and in wrap-up
+-- while a finished contact waits for its wrap-up code.
+local function display_state(a)
+  if a.state ~= 'available' then
+    return a.state
+  end
+  if num(a.wrapping) > 0 then
+    return 'wrap_up'
+  end
+  if num(a.load) > 0 then
+    return 'busy'
+  end
+  return 'available'
+end
+
+-- Rolling occupancy: the share of recent time (decay P.tau) the agent held any work.
+local function occ_update(aid, a)
+  local at = num(a.occ_at, NOW)
+  local occ = num(a.occ)
+  local dt = math.max(0, NOW - at)
+  local decay = math.exp(-dt / P.tau)
+  local busy = num(a.load) > 0 and 1 or 0
+  occ = occ * decay + busy * (1 - decay)
+  a.occ = occ
+  a.occ_at = NOW
+  redis.call('HSET', agent_key(aid), 'occ', tostring(occ), 'occ_at', NOW)
+end
+
+local function elig_pairs(a)
+  local pairs_ = {}
+  for pair in string.gmatch(a.elig or '', '%S+') do
+    pairs_[#pairs_ + 1] = pair
+  end
+  return pairs_
+end
+
+-- Puts the agent in (or takes it out of) the sets matching reads: available, with room for
+-- the cheapest contact, and not in a recovery pause.
+local function avail_refresh(aid, a)
+  local room = num(a.capacity, 100) - num(a.load)
+  local open = a.state == 'available' and room >= P.min_cost and num(a.recovery_until) <= NOW
+  for _, pair in ipairs(elig_pairs(a)) do
+    local k = key('avail', pair)
+    if open then
+      redis.call('ZADD', k, num(a.idle_since, NOW), aid)
+    else
+      redis.call('ZREM', k, aid)
+    end
+  end
+end
+
+local function agent_set(aid, a, fields)
+  local flat = {}
+  for f, v in pairs(fields) do
+    a[f] = v
+    flat[#flat + 1] = f
+    flat[#flat + 1] = tostring(v)
+  end
+  if #flat > 0 then
+    redis.call('HSET', agent_key(aid), unpack(flat))
+  end
+end
+
+-- Load changes go through here so that occupancy and availability stay right.
+local function agent_load(aid, a, delta)
+  occ_update(aid, a)
+  local load = math.max(0, num(a.load) + delta)
+  local fields = { load = load }
+  if delta < 0 and load == 0 then
+    fields.idle_since = NOW
+  end
+  agent_set(aid, a, fields)
+  avail_refresh(aid, a)
+end
+
+-- Queues ---------------------------------------------------------------------------------
+
+local function queue_key(queue, lang)
+  return key('q', queue, lang)
+end
+
+local function contact_key(cid)
+  return key('contact', cid)
+end
+
+-- Queue order: the score is the time waited plus the priority's head start, so that
+-- waiting raises priority (aging): a contact of score s is served as if it had arrived
+-- s * P.aging ms earlier.
+local function enqueue(cid, c, queue, why)
+  local lang = c.lang or 'any'
+  local qscore = num(c.enq_ms, NOW) - num(c.score) * P.aging
+  redis.call('ZADD', queue_key(queue, lang), qscore, cid)
+  redis.call('HSET', contact_key(cid), 'state', 'queued', 'queue', queue, 'offer_agent', '',
+    'agent', '')
+  c.state, c.queue = 'queued', queue
+  local q = P.queues[queue]
+  if q and q.overflow_to ~= '' and q.overflow_after > 0 and c.overflowed_from ~= queue then
+    timer_add('overflow', cid, num(c.enq_ms, NOW) + q.overflow_after)
+  end
+  trail(cid, 'queued queue=' .. queue .. ' lang=' .. lang .. ' why=' .. why)
+  event('contact.queued', cid, '', 'queued', queue, 'why=' .. why)
+end
+
+local function dequeue(cid, c)
+  redis.call('ZREM', queue_key(c.queue or '', c.lang or 'any'), cid)
+  timer_del('overflow', cid)
+end
+
+-- Matching -------------------------------------------------------------------------------
+
+-- The longest-idle agent that may take the contact now, or nil.
+local function find_agent(queue, lang, cid, cost)
+  local candidates = redis.call('ZRANGE', key('avail', queue .. ':' .. lang), 0, 199)
+  local declined = key('declined', cid)
+  for _, aid in ipairs(candidates) do
+    local f = redis.call('HMGET', agent_key(aid), 'state', 'capacity', 'load', 'occ', 'recovery_until')
+    local room = num(f[2], 100) - num(f[3])
+    if f[1] == 'available' and room >= cost and num(f[4]) * 100 <= P.occ_cap
+        and num(f[5]) <= NOW and redis.call('SISMEMBER', declined, aid) == 0 then
+      return aid
+    end
+  end
+  return nil
+end
+
+local function make_offer(cid, aid, why)
+  local c = hgetall(contact_key(cid))
+  local a = hgetall(agent_key(aid))
+  dequeue(cid, c)
+  local until_ = NOW + P.lease
+  redis.call('HSET', contact_key(cid), 'state', 'offered', 'offer_agent', aid, 'offer_until', until_)
+  redis.call('SADD', key('agent', aid, 'contacts'), cid)
+  agent_set(aid, a, { idle_since = NOW })
+  agent_load(aid, a, num(c.cost, P.min_cost))
+  timer_add('lease', cid, until_)
+  trail(cid, 'offered agent=' .. aid .. ' lease_until=' .. until_ .. ' why=' .. why)
+  event('contact.offered', cid, aid, 'offered', c.queue, 'lease_until=' .. until_)
+end
+
+-- Offers one newly queued contact at once when a free agent may take it. Enough at intake:
+-- an agent that is free while a contact it may take waits is matched when it became free.
+local function match_contact(cid, c, queue)
+  local aid = find_agent(queue, c.lang or 'any', cid, num(c.cost, P.min_cost))
+  if aid then
+    make_offer(cid, aid, 'match')
+  end
+end
+
+-- Offers queued contacts of queue to free agents, best contact first, up to limit offers.
+local function match(queue, limit)
+  local made = 0
+  while made < (limit or 20) do
+    local best
+    for _, lang in ipairs(LANGS) do
+      local heads = {}
+      if redis.call('ZCARD', key('avail', queue .. ':' .. lang)) > 0 then
+        heads = redis.call('ZRANGE', queue_key(queue, lang), 0, 4, 'WITHSCORES')
+      end
+      for i = 1, #heads, 2 do
+        local score = tonumber(heads[i + 1])
+        if best and score >= best.score then
+          break
+        end
+        local cost = num(redis.call('HGET', contact_key(heads[i]), 'cost'), P.min_cost)
+        local aid = find_agent(queue, lang, heads[i], cost)
+        if aid then
+          best = { cid = heads[i], aid = aid, score = score }
+          break
+        end
+      end
+    end
+    if not best then
+      break
+    end
+    make_offer(best.cid, best.aid, 'match')
+    made = made + 1
+  end
+  return made
+end
+
+-- Matches every queue the agent serves (after it gained room).
+local function match_for_agent(a)
+  local seen = {}
+  for _, pair in ipairs(elig_pairs(a)) do
+    local queue = string.match(pair, '^(.*):[^:]*$')
+    if queue and not seen[queue] then
+      seen[queue] = true
+      match(queue, 5)
+    end
+  end
+end
+
+-- Commands carry an id; a resent command gets the first answer again (events not repeated).
+local CMD_ID = ''
+local function cmd_begin(id)
+  CMD_ID = id or ''
+  if CMD_ID == '' then
+    return nil
+  end
+  local cached = redis.call('GET', key('cmd', CMD_ID))
+  if cached then
+    local r = cjson.decode(cached)
+    r[5] = '[]'
+    return r
+  end
+  return nil
+end
+
+local function result(code, text, astate, cstate)
+  local r = { code, text or '', astate or '', cstate or '', cjson.encode(EVENTS) }
+  if CMD_ID ~= '' then
+    redis.call('SET', key('cmd', CMD_ID), cjson.encode(r), 'EX', 86400)
+  end
+  return r
+end
+
+-- Takes the contact away from the agent that was offered it or holds it.
+local function release(cid, c, aid)
+  local a = hgetall(agent_key(aid))
+  redis.call('SREM', key('agent', aid, 'contacts'), cid)
+  if a then
+    agent_load(aid, a, -num(c.cost, P.min_cost))
+  end
+  timer_del('lease', cid)
+  return a
+end
+
+-- Closes a resolved contact and schedules its follow-up (1-2 weeks later, from the policy).
+local function close_contact(cid, c, why)
+  redis.call('HSET', contact_key(cid), 'state', 'closed', 'closed_ms', NOW, 'closed_reason', why)
+  timer_del('confirm', cid)
+  timer_add('followup', cid, NOW + P.followup)
+  trail(cid, 'closed reason=' .. why .. ' followup_at=' .. (NOW + P.followup))
+  event('contact.closed', cid, c.agent, 'closed', c.queue, 'reason=' .. why)
+end

@@ -1,0 +1,45 @@
+-- offer_reply: the agent accepts or declines the offer of a contact. A declined contact goes
+-- back to its queue (keeping its place) and is offered to the next agent, never again to
+-- this one.
+-- KEYS[1] hk:{t}:contact:<id>   ARGV[4] agent id   ARGV[5] contact id   ARGV[6] accept|decline
+-- ARGV[7] command id (a resend returns the first answer)
+local cached = cmd_begin(ARGV[7])
+if cached then
+  return cached
+end
+local aid, cid, what = ARGV[4], ARGV[5], ARGV[6]
+local c = hgetall(contact_key(cid))
+local a = hgetall(agent_key(aid))
+if not a then
+  return result(E_NOT_FOUND, 'unknown agent ' .. aid)
+end
+if not c then
+  return result(E_NOT_FOUND, 'unknown contact ' .. cid, display_state(a))
+end
+if what == 'accept' and c.state ~= 'offered' and c.agent == aid then
+  return result(E_OK, '', display_state(a), c.state) -- accepted before: same answer
+end
+if c.state ~= 'offered' then
+  return result(E_STATE, 'the contact is ' .. c.state .. ', not offered', display_state(a), c.state)
+end
+if c.offer_agent ~= aid then
+  return result(E_NOT_YOURS, 'the contact is offered to another agent', display_state(a), c.state)
+end
+if what == 'accept' then
+  timer_del('lease', cid)
+  redis.call('HSET', contact_key(cid), 'state', 'assigned', 'agent', aid, 'offer_agent', '',
+    'assigned_ms', NOW)
+  redis.call('DEL', key('declined', cid))
+  agent_set(aid, a, { nr = 0 })
+  trail(cid, 'accepted agent=' .. aid)
+  event('contact.assigned', cid, aid, 'assigned', c.queue, '')
+  return result(E_OK, '', display_state(a), 'assigned')
+end
+a = release(cid, c, aid)
+redis.call('SADD', key('declined', cid), aid)
+trail(cid, 'declined agent=' .. aid)
+event('contact.declined', cid, aid, 'queued', c.queue, '')
+enqueue(cid, c, c.queue, 'declined')
+match(c.queue, 5)
+match_for_agent(a)
+return result(E_OK, '', display_state(a), redis.call('HGET', contact_key(cid), 'state'))

@@ -1,0 +1,55 @@
+-- timers: claims the tenant's due timers (offer leases, overflows, confirmation windows,
+-- recovery pauses, follow-ups) and applies them. Any replica may run it; claiming and
+-- applying is one atomic step, so each timer fires exactly once and a lease left behind by a
+-- dead replica still expires. Returns { 0, '', '', '', events, timers fired }.
+-- KEYS[1] hk:{t}:timers   ARGV[4] at most this many timers
+local due = redis.call('ZRANGEBYSCORE', key('timers'), '-inf', NOW, 'LIMIT', 0, tonumber(ARGV[4]))
+for _, member in ipairs(due) do
+  redis.call('ZREM', key('timers'), member)
+  local kind, id = string.match(member, '^([^|]+)|(.*)$')
+  local c = (kind ~= 'recovery') and hgetall(contact_key(id)) or nil
+  if kind == 'lease' and c and c.state == 'offered' and num(c.offer_until) <= NOW then
+    local aid = c.offer_agent
+    local a = release(id, c, aid)
+    redis.call('SADD', key('declined', id), aid)
+    trail(id, 'offer_timeout agent=' .. aid)
+    event('contact.offer_timeout', id, aid, 'queued', c.queue, '')
+    if a then
+      local nr = num(a.nr) + 1
+      agent_set(aid, a, { nr = nr })
+      if nr >= P.nr_after and a.state == 'available' then
+        agent_set(aid, a, { state = 'not_responding', state_since = NOW })
+        avail_refresh(aid, a)
+        event('agent.state', '', aid, 'not_responding', '', 'timeouts=' .. nr)
+      end
+    end
+    enqueue(id, c, c.queue, 'offer_timeout')
+    match(c.queue, 5)
+  elseif kind == 'overflow' and c and c.state == 'queued' then
+    local q = P.queues[c.queue]
+    if q and q.overflow_to ~= '' then
+      dequeue(id, c)
+      redis.call('HSET', contact_key(id), 'overflowed_from', c.queue)
+      c.overflowed_from = c.queue
+      event('contact.overflow', id, '', 'queued', q.overflow_to, 'from=' .. c.queue)
+      enqueue(id, c, q.overflow_to, 'overflow_from_' .. c.queue)
+      match(q.overflow_to, 5)
+    end
+  elseif kind == 'confirm' and c and c.state == 'resolution_proposed' then
+    close_contact(id, c, 'confirmation_window_passed')
+  elseif kind == 'recovery' then
+    local a = hgetall(agent_key(id))
+    if a and a.state == 'paused' and a.pause_reason == 'recovery' and num(a.recovery_until) <= NOW then
+      agent_set(id, a, { state = 'available', pause_reason = '', state_since = NOW })
+      avail_refresh(id, a)
+      event('agent.state', '', id, display_state(a), '', 'recovery_over')
+      match_for_agent(a)
+    end
+  elseif kind == 'followup' and c and c.state == 'closed' then
+    redis.call('HSET', contact_key(id), 'followup_due_ms', NOW)
+    redis.call('ZADD', key('followups'), NOW, id)
+    trail(id, 'followup_due')
+    event('contact.followup_due', id, '', 'closed', c.queue, '')
+  end
+end
+return { 0, '', '', '', cjson.encode(EVENTS), #due }

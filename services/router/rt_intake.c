@@ -1,0 +1,273 @@
+/* rt_intake: a contact's intake in two atomic steps: contact_resolve (dedupe check, customer
+ * identity, history signals) and, after classification, contact_ingest (store, queue, offer,
+ * estimated wait). */
+#include "rt_engine_int.h"
+
+#include "hk_clock.h"
+#include "hk_id.h"
+#include "hk_log.h"
+#include "rt_validate.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    rt_engine_t *e;
+    rt_intake_fn *fn;
+    void *arg;
+    Hetki__V1__Contact *c; /* a deep copy: the request's buffers are gone after dispatch */
+    rt_base_t base;
+    rt_decision_t decision;
+    char dedupe_key[400];
+    char id[HK_ID_LEN + 1];
+    char customer[HK_ID_LEN + 1];
+    int64_t promise_ms;
+} s_intake_t;
+
+static Hetki__V1__Contact *s_copy_contact(const Hetki__V1__Contact *c) {
+    size_t len = hetki__v1__contact__get_packed_size(c);
+    uint8_t *buf = malloc(len ? len : 1);
+    assert(buf);
+    hetki__v1__contact__pack(c, buf);
+    Hetki__V1__Contact *copy = hetki__v1__contact__unpack(NULL, len, buf);
+    free(buf);
+    return copy;
+}
+
+static void s_intake_free(s_intake_t *in) {
+    hetki__v1__contact__free_unpacked(in->c, NULL);
+    free(in);
+}
+
+static void s_intake_fail(s_intake_t *in, Hetki__V1__ErrorCode code, const char *text) {
+    rt_intake_result_t r = {.error_code = code, .error_text = text, .message = ""};
+    in->fn(&r, in->arg);
+    s_intake_free(in);
+}
+
+static const char *s_lang(const char *code) {
+    return rt_lang_parse(code ? code : "") >= 0 ? code : "any";
+}
+
+static int s_cost(const rt_policy_t *p, Hetki__V1__Channel ch) {
+    switch (ch) {
+    case HETKI__V1__CHANNEL__CHANNEL_PHONE:
+        return p->cost_phone;
+    case HETKI__V1__CHANNEL__CHANNEL_EMAIL:
+        return p->cost_email;
+    case HETKI__V1__CHANNEL__CHANNEL_KIOSK:
+        return p->cost_kiosk;
+    default:
+        return p->cost_chat;
+    }
+}
+
+static void s_on_ingested(hk_redis_t *r, redisReply *reply, void *arg) {
+    s_intake_t *in = arg;
+    rt_engine_t *e = in->e;
+    if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != 8) {
+        HK_WARN("intake.store_failed", "contact=%s tenant=%s error=\"%s\"", in->id, in->c->tenant,
+                reply && reply->type == REDIS_REPLY_ERROR ? reply->str : "no answer from redis");
+        s_intake_fail(in, HETKI__V1__ERROR_CODE__ERROR_UNAVAILABLE, "storage unavailable, retry");
+        rt_engine_done(e);
+        return;
+    }
+    const rt_policy_t *p = rt_policy_store_get(e->policies, in->c->tenant);
+    int duplicate = (int)rt_reply_int(reply, 6);
+    rt_intake_result_t res = {.error_code = HETKI__V1__ERROR_CODE__ERROR_NONE,
+                              .error_text = "",
+                              .contact_id = rt_reply_str(reply, 5),
+                              .duplicate = duplicate,
+                              .decision = &in->decision,
+                              .state = rt_reply_str(reply, 3),
+                              .estimated_wait_ms = rt_reply_int(reply, 7),
+                              .promise_ms = in->promise_ms,
+                              .message =
+                                  p->status == RT_TENANT_SUSPENDED ? p->suspended_message : ""};
+    if (!duplicate) {
+        rt_event_t ev = {.kind = "contact.received",
+                         .tenant = in->c->tenant,
+                         .contact_id = res.contact_id,
+                         .state = res.state,
+                         .queue = in->decision.queue,
+                         .decision = &in->decision};
+        rt_events_publish(e->events, &ev);
+        rt_publish_script_events(e, in->c->tenant, reply);
+    }
+    in->fn(&res, in->arg);
+    s_intake_free(in);
+    rt_engine_done(e);
+}
+
+/* A contact stored between our two steps (a resend to another replica) answers as a
+ * duplicate with the decision stored with it. */
+static void s_answer_duplicate(s_intake_t *in, const redisReply *reply) {
+    rt_decision_t *d = &in->decision;
+    memset(d, 0, sizeof *d);
+    d->klass = rt_class_parse(rt_reply_str(reply, 2));
+    d->score = atoi(rt_reply_str(reply, 3));
+    static const char *const targets[] = {"voice", "callback", "human_chat", "async"};
+    d->target = "async";
+    for (size_t i = 0; i < 4; i++) {
+        if (!strcmp(rt_reply_str(reply, 4), targets[i])) {
+            d->target = targets[i];
+        }
+    }
+    snprintf(d->queue_buf, sizeof d->queue_buf, "%s", rt_reply_str(reply, 5));
+    d->queue = d->queue_buf;
+    char reasons[RT_MAX_REASONS * RT_REASON_LEN];
+    snprintf(reasons, sizeof reasons, "%s", rt_reply_str(reply, 6));
+    char *save = NULL;
+    for (char *tok = strtok_r(reasons, ",", &save); tok && d->n_reasons < RT_MAX_REASONS;
+         tok = strtok_r(NULL, ",", &save)) {
+        snprintf(d->reason_buf[d->n_reasons], RT_REASON_LEN, "%s", tok);
+        d->reasons[d->n_reasons] = d->reason_buf[d->n_reasons];
+        d->n_reasons++;
+    }
+    rt_intake_result_t res = {.error_code = HETKI__V1__ERROR_CODE__ERROR_NONE,
+                              .error_text = "",
+                              .contact_id = rt_reply_str(reply, 1),
+                              .duplicate = 1,
+                              .decision = d,
+                              .state = rt_reply_str(reply, 7),
+                              .message = ""};
+    in->fn(&res, in->arg);
+}
+
+static void s_on_resolved(hk_redis_t *r, redisReply *reply, void *arg) {
+    s_intake_t *in = arg;
+    rt_engine_t *e = in->e;
+    const Hetki__V1__Contact *c = in->c;
+    if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements < 6) {
+        HK_WARN("intake.resolve_failed", "tenant=%s error=\"%s\"", c->tenant,
+                reply && reply->type == REDIS_REPLY_ERROR ? reply->str : "no answer from redis");
+        s_intake_fail(in, HETKI__V1__ERROR_CODE__ERROR_UNAVAILABLE, "storage unavailable, retry");
+        rt_engine_done(e);
+        return;
+    }
+    if (!strcmp(rt_reply_str(reply, 0), "dup")) {
+        s_answer_duplicate(in, reply);
+        s_intake_free(in);
+        rt_engine_done(e);
+        return;
+    }
+    snprintf(in->customer, sizeof in->customer, "%s", rt_reply_str(reply, 1));
+    rt_signals_t sig = {.first_contact = (int)rt_reply_int(reply, 2),
+                        .repeat = (int)rt_reply_int(reply, 3),
+                        .vulnerable = (int)rt_reply_int(reply, 4),
+                        .vip = (int)rt_reply_int(reply, 5)};
+    const rt_policy_t *p = rt_policy_store_get(e->policies, c->tenant);
+    rt_classify_finish(&in->base, &sig, p, &in->decision);
+    const rt_decision_t *d = &in->decision;
+    const rt_queue_policy_t *q = rt_policy_queue(p, d->queue);
+    in->promise_ms = q ? q->promise_ms : 0;
+    const char *lang = s_lang(c->language);
+    if (q && rt_lang_parse(lang) >= 0 && !(q->languages & (1 << rt_lang_parse(lang)))) {
+        lang = "any"; /* nobody in that queue speaks it: anyone may take it */
+    }
+    char retention[24], cost[8], score[8], received[24], reasons[RT_MAX_REASONS * RT_REASON_LEN];
+    snprintf(retention, sizeof retention, "%ld", e->opts.dedupe_retention_s);
+    snprintf(cost, sizeof cost, "%d", s_cost(p, c->channel));
+    snprintf(score, sizeof score, "%d", d->score);
+    snprintf(received, sizeof received, "%lld",
+             (long long)(c->received_at_ms > 0 ? c->received_at_ms : hk_clock_now_ms()));
+    reasons[0] = '\0';
+    for (size_t i = 0; i < d->n_reasons; i++) {
+        size_t used = strlen(reasons);
+        snprintf(reasons + used, sizeof reasons - used, "%s%s", i ? "," : "", d->reasons[i]);
+    }
+    rt_args_t a;
+    rt_args_begin(e, &a, in->dedupe_key, c->tenant);
+    rt_arg(&a, in->id);
+    rt_arg(&a, retention);
+    rt_arg(&a, in->customer);
+    rt_arg(&a, p->status == RT_TENANT_SUSPENDED ? "" : d->queue);
+    rt_arg(&a, lang);
+    rt_arg(&a, cost);
+    rt_arg(&a, score);
+    rt_arg(&a, sig.repeat ? "1" : "0");
+    const Hetki__V1__CustomerIdentity *cu = c->customer;
+    const Hetki__V1__Choices *ch = c->choices;
+    rt_field(&a, "id", in->id);
+    rt_field(&a, "tenant", c->tenant);
+    rt_field(&a, "channel", rt_channel_name(c->channel));
+    rt_field(&a, "dedupe_key", c->dedupe_key);
+    if (cu) {
+        rt_field(&a, "phone_number", cu->phone_number);
+        rt_field(&a, "email_address", cu->email_address);
+        rt_field(&a, "chat_session", cu->chat_session);
+        rt_field(&a, "kiosk_device", cu->kiosk_device);
+        rt_field(&a, "entered_phone", cu->entered_phone);
+        rt_field(&a, "entered_email", cu->entered_email);
+        rt_field(&a, "display_name", cu->display_name);
+    }
+    rt_field(&a, "language", c->language);
+    rt_field(&a, "subject", c->subject);
+    rt_field(&a, "text", c->text);
+    if (ch) {
+        rt_field(&a, "choice_urgent", ch->urgent ? "1" : "");
+        rt_field(&a, "choice_person", ch->talk_to_person ? "1" : "");
+        rt_field(&a, "choice_callback", ch->callback ? "1" : "");
+        rt_field(&a, "ivr_digits", ch->ivr_digits);
+    }
+    rt_field(&a, "received_at_ms", received);
+    rt_field(&a, "gateway", c->gateway);
+    rt_field(&a, "router", e->instance);
+    rt_field(&a, "class", rt_class_name(d->klass));
+    rt_field(&a, "target", d->target);
+    rt_field(&a, "reasons", reasons);
+    rt_field(&a, "first_contact", sig.first_contact ? "1" : "");
+    if (hk_redis_eval(e->redis, e->scripts[RT_INGEST], 1, a.argc, a.argv, a.lens, s_on_ingested,
+                      in) != 0) {
+        s_intake_fail(in, HETKI__V1__ERROR_CODE__ERROR_UNAVAILABLE, "storage unavailable, retry");
+        rt_engine_done(e);
+    }
+}
+
+void rt_engine_intake(rt_engine_t *e, const Hetki__V1__Contact *c, rt_intake_fn *fn, void *arg) {
+    s_intake_t *in = calloc(1, sizeof *in);
+    assert(in);
+    in->e = e;
+    in->fn = fn;
+    in->arg = arg;
+    in->c = s_copy_contact(c);
+    e->inflight++;
+    if (!in->c) {
+        s_intake_fail(in, HETKI__V1__ERROR_CODE__ERROR_INTERNAL, "could not copy the contact");
+        rt_engine_done(e);
+        return;
+    }
+    const rt_policy_t *p = rt_policy_store_get(e->policies, c->tenant);
+    rt_classify_base(in->c, p, &in->base);
+    hk_id_new(in->id);
+    hk_id_new(in->customer);
+    snprintf(in->dedupe_key, sizeof in->dedupe_key, "hk:{%s}:dedupe:%s:%s", c->tenant,
+             rt_channel_name(c->channel), c->dedupe_key);
+    char window[24];
+    snprintf(window, sizeof window, "%lld", (long long)p->repeat_window_ms);
+    rt_args_t a;
+    rt_args_begin(e, &a, in->dedupe_key, c->tenant);
+    rt_arg(&a, in->customer);
+    rt_arg(&a, window);
+    const Hetki__V1__CustomerIdentity *cu = in->c->customer;
+    if (cu) {
+        const char *phone = cu->phone_number[0] ? cu->phone_number : cu->entered_phone;
+        const char *email = cu->email_address[0] ? cu->email_address : cu->entered_email;
+        rt_field(&a, "phone", phone);
+        rt_field(&a, "email", email);
+        rt_field(&a, "chat", cu->chat_session);
+        if (cu->phone_number[0] && cu->entered_phone[0]) {
+            rt_field(&a, "phone", cu->entered_phone);
+        }
+        if (cu->email_address[0] && cu->entered_email[0]) {
+            rt_field(&a, "email", cu->entered_email);
+        }
+    }
+    if (hk_redis_eval(e->redis, e->scripts[RT_RESOLVE], 1, a.argc, a.argv, a.lens, s_on_resolved,
+                      in) != 0) {
+        s_intake_fail(in, HETKI__V1__ERROR_CODE__ERROR_UNAVAILABLE, "storage unavailable, retry");
+        rt_engine_done(e);
+    }
+}
