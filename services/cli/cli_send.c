@@ -53,7 +53,12 @@ static void s_on_done(const Hetki__V1__Ack *ack, const char *error, void *arg) {
     for (size_t i = 0; d && i < d->n_reasons; i++) {
         printf("%s%s", i ? "," : "", d->reasons[i]);
     }
-    printf(" router=%s\n", ack->router);
+    printf(" wait_s=%lld promise_s=%lld router=%s", (long long)ack->estimated_wait_s,
+           (long long)ack->promise_s, ack->router);
+    if (ack->message[0]) {
+        printf(" message=\"%s\"", ack->message);
+    }
+    printf("\n");
     fflush(stdout);
     cli_bus_finish(bus, 0);
 }
