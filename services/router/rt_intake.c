@@ -64,61 +64,25 @@ static int s_cost(const rt_policy_t *p, Hetki__V1__Channel ch) {
     }
 }
 
-static void s_on_ingested(hk_redis_t *r, redisReply *reply, void *arg) {
-    s_intake_t *in = arg;
-    rt_engine_t *e = in->e;
-    if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != 8) {
-        HK_WARN("intake.store_failed", "contact=%s tenant=%s error=\"%s\"", in->id, in->c->tenant,
-                reply && reply->type == REDIS_REPLY_ERROR ? reply->str : "no answer from redis");
-        s_intake_fail(in, HETKI__V1__ERROR_CODE__ERROR_UNAVAILABLE, "storage unavailable, retry");
-        rt_engine_done(e);
-        return;
-    }
-    const rt_policy_t *p = rt_policy_store_get(e->policies, in->c->tenant);
-    int duplicate = (int)rt_reply_int(reply, 6);
-    rt_intake_result_t res = {.error_code = HETKI__V1__ERROR_CODE__ERROR_NONE,
-                              .error_text = "",
-                              .contact_id = rt_reply_str(reply, 5),
-                              .duplicate = duplicate,
-                              .decision = &in->decision,
-                              .state = rt_reply_str(reply, 3),
-                              .estimated_wait_ms = rt_reply_int(reply, 7),
-                              .promise_ms = in->promise_ms,
-                              .message =
-                                  p->status == RT_TENANT_SUSPENDED ? p->suspended_message : ""};
-    if (!duplicate) {
-        rt_event_t ev = {.kind = "contact.received",
-                         .tenant = in->c->tenant,
-                         .contact_id = res.contact_id,
-                         .state = res.state,
-                         .queue = in->decision.queue,
-                         .decision = &in->decision};
-        rt_events_publish(e->events, &ev);
-        rt_publish_script_events(e, in->c->tenant, reply);
-    }
-    in->fn(&res, in->arg);
-    s_intake_free(in);
-    rt_engine_done(e);
-}
-
-/* A contact stored between our two steps (a resend to another replica) answers as a
- * duplicate with the decision stored with it. */
-static void s_answer_duplicate(s_intake_t *in, const redisReply *reply) {
+/* Answers a duplicate with the decision stored with the first submission: reply elements
+ * first.. are class, score, target, queue, reasons; id and state are given. */
+static void s_answer_duplicate(s_intake_t *in, const redisReply *reply, size_t first,
+                               const char *id, const char *state) {
     rt_decision_t *d = &in->decision;
     memset(d, 0, sizeof *d);
-    d->klass = rt_class_parse(rt_reply_str(reply, 2));
-    d->score = atoi(rt_reply_str(reply, 3));
+    d->klass = rt_class_parse(rt_reply_str(reply, first));
+    d->score = atoi(rt_reply_str(reply, first + 1));
     static const char *const targets[] = {"voice", "callback", "human_chat", "async"};
     d->target = "async";
     for (size_t i = 0; i < 4; i++) {
-        if (!strcmp(rt_reply_str(reply, 4), targets[i])) {
+        if (!strcmp(rt_reply_str(reply, first + 2), targets[i])) {
             d->target = targets[i];
         }
     }
-    snprintf(d->queue_buf, sizeof d->queue_buf, "%s", rt_reply_str(reply, 5));
+    snprintf(d->queue_buf, sizeof d->queue_buf, "%s", rt_reply_str(reply, first + 3));
     d->queue = d->queue_buf;
     char reasons[RT_MAX_REASONS * RT_REASON_LEN];
-    snprintf(reasons, sizeof reasons, "%s", rt_reply_str(reply, 6));
+    snprintf(reasons, sizeof reasons, "%s", rt_reply_str(reply, first + 4));
     char *save = NULL;
     for (char *tok = strtok_r(reasons, ",", &save); tok && d->n_reasons < RT_MAX_REASONS;
          tok = strtok_r(NULL, ",", &save)) {
@@ -128,12 +92,52 @@ static void s_answer_duplicate(s_intake_t *in, const redisReply *reply) {
     }
     rt_intake_result_t res = {.error_code = HETKI__V1__ERROR_CODE__ERROR_NONE,
                               .error_text = "",
-                              .contact_id = rt_reply_str(reply, 1),
+                              .contact_id = id,
                               .duplicate = 1,
                               .decision = d,
-                              .state = rt_reply_str(reply, 7),
+                              .state = state,
                               .message = ""};
     in->fn(&res, in->arg);
+}
+
+static void s_on_ingested(hk_redis_t *r, redisReply *reply, void *arg) {
+    s_intake_t *in = arg;
+    rt_engine_t *e = in->e;
+    if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements < 8) {
+        HK_WARN("intake.store_failed", "contact=%s tenant=%s error=\"%s\"", in->id, in->c->tenant,
+                reply && reply->type == REDIS_REPLY_ERROR ? reply->str : "no answer from redis");
+        s_intake_fail(in, HETKI__V1__ERROR_CODE__ERROR_UNAVAILABLE, "storage unavailable, retry");
+        rt_engine_done(e);
+        return;
+    }
+    const rt_policy_t *p = rt_policy_store_get(e->policies, in->c->tenant);
+    if (rt_reply_int(reply, 6)) {
+        s_answer_duplicate(in, reply, 8, rt_reply_str(reply, 5), rt_reply_str(reply, 3));
+        s_intake_free(in);
+        rt_engine_done(e);
+        return;
+    }
+    rt_intake_result_t res = {.error_code = HETKI__V1__ERROR_CODE__ERROR_NONE,
+                              .error_text = "",
+                              .contact_id = rt_reply_str(reply, 5),
+                              .duplicate = 0,
+                              .decision = &in->decision,
+                              .state = rt_reply_str(reply, 3),
+                              .estimated_wait_ms = rt_reply_int(reply, 7),
+                              .promise_ms = in->promise_ms,
+                              .message =
+                                  p->status == RT_TENANT_SUSPENDED ? p->suspended_message : ""};
+    rt_event_t ev = {.kind = "contact.received",
+                     .tenant = in->c->tenant,
+                     .contact_id = res.contact_id,
+                     .state = res.state,
+                     .queue = in->decision.queue,
+                     .decision = &in->decision};
+    rt_events_publish(e->events, &ev);
+    rt_publish_script_events(e, in->c->tenant, reply);
+    in->fn(&res, in->arg);
+    s_intake_free(in);
+    rt_engine_done(e);
 }
 
 static void s_on_resolved(hk_redis_t *r, redisReply *reply, void *arg) {
@@ -148,7 +152,7 @@ static void s_on_resolved(hk_redis_t *r, redisReply *reply, void *arg) {
         return;
     }
     if (!strcmp(rt_reply_str(reply, 0), "dup")) {
-        s_answer_duplicate(in, reply);
+        s_answer_duplicate(in, reply, 2, rt_reply_str(reply, 1), rt_reply_str(reply, 7));
         s_intake_free(in);
         rt_engine_done(e);
         return;

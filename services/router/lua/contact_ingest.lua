@@ -5,11 +5,15 @@
 -- ARGV[4] contact id   ARGV[5] dedupe retention s   ARGV[6] customer id   ARGV[7] queue
 -- ('' = hold: tenant suspended)   ARGV[8] language (fi|sv|en|any)   ARGV[9] cost
 -- ARGV[10] score   ARGV[11] repeat contact 0|1   ARGV[12..] field, value pairs of the hash
--- Returns { 0, '', '', state, events, contact id, duplicate 0|1, estimated wait ms }.
+-- Returns { 0, '', '', state, events, contact id, duplicate 0|1, estimated wait ms } and, for
+-- a duplicate (stored by another replica since step 1), the stored class, score, target,
+-- queue and reasons, so that every answer for one dedupe key is the same.
 local existing = redis.call('GET', KEYS[1])
 if existing then
-  local st = redis.call('HGET', contact_key(existing), 'state')
-  return { 0, '', '', st or '', '[]', existing, 1, 0 }
+  local h = redis.call('HMGET', contact_key(existing), 'state', 'class', 'score', 'target',
+    'queue', 'reasons')
+  return { 0, '', '', h[1] or '', '[]', existing, 1, 0, h[2] or '', h[3] or '0', h[4] or '',
+    h[5] or '', h[6] or '' }
 end
 local cid, cust, queue, lang = ARGV[4], ARGV[6], ARGV[7], ARGV[8]
 redis.call('SET', KEYS[1], cid, 'EX', ARGV[5])
