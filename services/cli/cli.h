@@ -2,6 +2,10 @@
 #ifndef CLI_H
 #define CLI_H
 
+#include <hiredis/hiredis.h>
+#include <stddef.h>
+#include <stdint.h>
+
 /* Each subcommand takes the arguments after its name and returns the process exit code. */
 int cli_up(int argc, char **argv);
 int cli_send(int argc, char **argv);
@@ -9,5 +13,27 @@ int cli_status(int argc, char **argv);
 int cli_agent(int argc, char **argv);
 int cli_confirm(int argc, char **argv);
 int cli_policy(int argc, char **argv);
+int cli_explain(int argc, char **argv);
+int cli_snapshot(int argc, char **argv);
+
+/* Synchronous Redis for the read-only commands (explain, snapshot; in cli_explain.c). */
+
+/* Connects to HETKI_REDIS_HOST:HETKI_REDIS_PORT; prints why and returns NULL on failure. */
+redisContext *cli_redis_connect(void);
+
+/* Runs a command; NULL when Redis failed or answered an error (printed). Caller frees. */
+redisReply *cli_redis(redisContext *c, const char *fmt, ...);
+
+/* Now in unix ms: the virtual time in Redis when HETKI_CLOCK is virtual, else real time. */
+int64_t cli_redis_now_ms(redisContext *c);
+
+/* ms as "2026-01-31T12:00:00.000Z" ("-" when ms <= 0) in buf; returns buf. */
+const char *cli_iso_ms(int64_t ms, char *buf, size_t len);
+
+/* The value of field in an HGETALL reply, or "" (valid while the reply lives). */
+const char *cli_hash_get(const redisReply *h, const char *field);
+
+/* 1 when t is a valid tenant name ([a-z0-9_-]{1,32}). */
+int cli_tenant_ok(const char *t);
 
 #endif

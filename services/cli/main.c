@@ -16,6 +16,9 @@ static void s_usage(FILE *out) {
             "                           the customer's answer to a proposed resolution\n"
             "  policy load FILE | check FILE | show TENANT\n"
             "                           validate, store (versioned) or print a tenant policy\n"
+            "  explain CONTACT_ID [--tenant T]\n"
+            "                           why a contact was routed so: decision, reasons, trail\n"
+            "  snapshot --tenant T      a tenant's queues and agents right now\n"
             "Configuration comes from HETKI_* environment variables (see README).\n");
 }
 
@@ -42,6 +45,12 @@ int main(int argc, char **argv) {
     }
     if (!strcmp(argv[1], "policy")) {
         return cli_policy(argc - 2, argv + 2);
+    }
+    if (!strcmp(argv[1], "explain")) {
+        return cli_explain(argc - 2, argv + 2);
+    }
+    if (!strcmp(argv[1], "snapshot")) {
+        return cli_snapshot(argc - 2, argv + 2);
     }
     fprintf(stderr, "hetki: unknown command \"%s\"\n", argv[1]);
     s_usage(stderr);

@@ -19,6 +19,12 @@ const char *rt_lua_get(const char *name);
 #define S_HELD_BATCH "500"
 #define S_TENANTS_REFRESH_MS 5000
 #define S_HELD_CHECK_MS 1000
+/* Engine constants the policy does not (yet) set: the time constant of the rolling
+ * occupancy, the handle time assumed before a queue has history, and how long an agent who
+ * declined a contact is not asked for it again. */
+#define S_OCCUPANCY_TAU_MS 1800000
+#define S_DEFAULT_HANDLE_MS 300000
+#define S_DECLINE_MEMORY_MS 300000
 
 static const char *const s_script_names[RT_NSCRIPTS] = {
     "contact_resolve", "contact_ingest", "agent_profile", "agent_state", "offer_reply", "transfer",
@@ -51,8 +57,12 @@ rt_tenant_t *rt_engine_tenant(rt_engine_t *e, const char *tenant) {
         for (size_t i = 0; i < p->n_queues; i++) {
             const rt_queue_policy_t *q = &p->queues[i];
             json_object_set_new(queues, q->name,
-                                json_pack("{s:s, s:I}", "overflow_to", q->overflow_to,
-                                          "overflow_after", (json_int_t)q->overflow_after_ms));
+                                json_pack("{s:s, s:I, s:{s:b, s:b, s:b}}", "overflow_to",
+                                          q->overflow_to, "overflow_after",
+                                          (json_int_t)q->overflow_after_ms, "langs", "fi",
+                                          (q->languages & (1 << RT_LANG_FI)) != 0, "sv",
+                                          (q->languages & (1 << RT_LANG_SV)) != 0, "en",
+                                          (q->languages & (1 << RT_LANG_EN)) != 0));
         }
         int min_cost = p->cost_phone;
         const int costs[] = {p->cost_chat, p->cost_email, p->cost_kiosk};
@@ -60,12 +70,13 @@ rt_tenant_t *rt_engine_tenant(rt_engine_t *e, const char *tenant) {
             min_cost = costs[i] < min_cost ? costs[i] : min_cost;
         }
         json_t *root = json_pack(
-            "{s:I, s:i, s:i, s:I, s:I, s:I, s:I, s:i, s:I, s:I, s:o}", "lease",
+            "{s:I, s:i, s:i, s:I, s:I, s:I, s:I, s:i, s:I, s:I, s:I, s:o}", "lease",
             (json_int_t)p->offer_lease_ms, "occ_cap", p->occupancy_cap_pct, "nr_after",
             p->not_responding_after, "recovery", (json_int_t)p->recovery_pause_ms, "confirm",
             (json_int_t)p->confirmation_window_ms, "followup", (json_int_t)p->followup_after_ms,
             "aging", (json_int_t)p->aging_ms_per_point, "min_cost", min_cost, "tau",
-            (json_int_t)3600000, "default_handle", (json_int_t)300000, "queues", queues);
+            (json_int_t)S_OCCUPANCY_TAU_MS, "default_handle", (json_int_t)S_DEFAULT_HANDLE_MS,
+            "decline_memory", (json_int_t)S_DECLINE_MEMORY_MS, "queues", queues);
         free(t->params);
         t->params = json_dumps(root, JSON_COMPACT);
         json_decref(root);

@@ -47,8 +47,18 @@ static void s_intake_fail(s_intake_t *in, Hetki__V1__ErrorCode code, const char 
     s_intake_free(in);
 }
 
+/* The queue language of a contact: "fi", "sv" or "en" from a code like "FI" or "sv-FI",
+ * else "any". */
 static const char *s_lang(const char *code) {
-    return rt_lang_parse(code ? code : "") >= 0 ? code : "any";
+    char two[3] = {0};
+    for (int i = 0; i < 2 && code && code[i]; i++) {
+        two[i] = (char)((code[i] >= 'A' && code[i] <= 'Z') ? code[i] + 32 : code[i]);
+    }
+    if (code && code[0] && code[1] && code[2] && code[2] != '-' && code[2] != '_') {
+        return "any";
+    }
+    int l = rt_lang_parse(two);
+    return l >= 0 ? rt_lang_code((rt_lang_t)l) : "any";
 }
 
 static int s_cost(const rt_policy_t *p, Hetki__V1__Channel ch) {
@@ -167,10 +177,7 @@ static void s_on_resolved(hk_redis_t *r, redisReply *reply, void *arg) {
     const rt_decision_t *d = &in->decision;
     const rt_queue_policy_t *q = rt_policy_queue(p, d->queue);
     in->promise_ms = q ? q->promise_ms : 0;
-    const char *lang = s_lang(c->language);
-    if (q && rt_lang_parse(lang) >= 0 && !(q->languages & (1 << rt_lang_parse(lang)))) {
-        lang = "any"; /* nobody in that queue speaks it: anyone may take it */
-    }
+    const char *lang = s_lang(c->language); /* enqueue uses "any" if the queue lacks it */
     char retention[24], cost[8], score[8], received[24], reasons[RT_MAX_REASONS * RT_REASON_LEN];
     snprintf(retention, sizeof retention, "%ld", e->opts.dedupe_retention_s);
     snprintf(cost, sizeof cost, "%d", s_cost(p, c->channel));

@@ -95,17 +95,17 @@ local function display_state(a)
   return 'available'
 end
 
--- Rolling occupancy: the share of recent time (decay P.tau) the agent held any work.
+-- Rolling occupancy: the agent's utilisation (load / capacity) averaged over recent time with
+-- an exponential decay of time constant P.tau, as of NOW.
+local function occ_now(occ, occ_at, load, capacity)
+  local decay = math.exp(-math.max(0, NOW - num(occ_at, NOW)) / P.tau)
+  return num(occ) * decay + (num(load) / num(capacity, 100)) * (1 - decay)
+end
+
 local function occ_update(aid, a)
-  local at = num(a.occ_at, NOW)
-  local occ = num(a.occ)
-  local dt = math.max(0, NOW - at)
-  local decay = math.exp(-dt / P.tau)
-  local busy = num(a.load) > 0 and 1 or 0
-  occ = occ * decay + busy * (1 - decay)
-  a.occ = occ
+  a.occ = occ_now(a.occ, a.occ_at, a.load, a.capacity)
   a.occ_at = NOW
-  redis.call('HSET', agent_key(aid), 'occ', tostring(occ), 'occ_at', NOW)
+  redis.call('HSET', agent_key(aid), 'occ', tostring(a.occ), 'occ_at', NOW)
 end
 
 local function elig_pairs(a)
@@ -118,13 +118,19 @@ end
 
 -- Puts the agent in (or takes it out of) the sets matching reads: available, with room for
 -- the cheapest contact, and not in a recovery pause.
+-- Order in the avail sets: idle agents first, longest idle first; then agents with work and
+-- room (several chats), least loaded first, then longest since their last offer.
 local function avail_refresh(aid, a)
   local room = num(a.capacity, 100) - num(a.load)
   local open = a.state == 'available' and room >= P.min_cost and num(a.recovery_until) <= NOW
+  local score = num(a.idle_since, NOW)
+  if num(a.load) > 0 then
+    score = 2e15 + num(a.load) * 1e13 + num(a.last_offer_ms)
+  end
   for _, pair in ipairs(elig_pairs(a)) do
     local k = key('avail', pair)
     if open then
-      redis.call('ZADD', k, num(a.idle_since, NOW), aid)
+      redis.call('ZADD', k, score, aid)
     else
       redis.call('ZREM', k, aid)
     end
@@ -170,12 +176,17 @@ end
 -- s * P.aging ms earlier.
 local function enqueue(cid, c, queue, why)
   local lang = c.lang or 'any'
+  local q = P.queues[queue]
+  if lang ~= 'any' and q and not q.langs[lang] then
+    lang = 'any' -- nobody in this queue speaks it: anyone there may take it
+    c.lang = 'any'
+    redis.call('HSET', contact_key(cid), 'lang', 'any')
+  end
   local qscore = num(c.enq_ms, NOW) - num(c.score) * P.aging
   redis.call('ZADD', queue_key(queue, lang), qscore, cid)
   redis.call('HSET', contact_key(cid), 'state', 'queued', 'queue', queue, 'offer_agent', '',
     'agent', '')
   c.state, c.queue = 'queued', queue
-  local q = P.queues[queue]
   if q and q.overflow_to ~= '' and q.overflow_after > 0 and c.overflowed_from ~= queue then
     timer_add('overflow', cid, num(c.enq_ms, NOW) + q.overflow_after)
   end
@@ -191,15 +202,21 @@ end
 -- Matching -------------------------------------------------------------------------------
 
 -- The longest-idle agent that may take the contact now, or nil.
+-- An agent that declined (or let time out) an offer of this contact is not asked again for
+-- P.decline_memory ms, after which everyone may be asked again (nobody waits forever).
 local function find_agent(queue, lang, cid, cost)
   local candidates = redis.call('ZRANGE', key('avail', queue .. ':' .. lang), 0, 199)
   local declined = key('declined', cid)
   for _, aid in ipairs(candidates) do
-    local f = redis.call('HMGET', agent_key(aid), 'state', 'capacity', 'load', 'occ', 'recovery_until')
+    local f = redis.call('HMGET', agent_key(aid), 'state', 'capacity', 'load', 'occ', 'occ_at',
+      'recovery_until')
     local room = num(f[2], 100) - num(f[3])
-    if f[1] == 'available' and room >= cost and num(f[4]) * 100 <= P.occ_cap
-        and num(f[5]) <= NOW and redis.call('SISMEMBER', declined, aid) == 0 then
-      return aid
+    if f[1] == 'available' and room >= cost and num(f[6]) <= NOW
+        and occ_now(f[4], f[5], f[3], f[2]) * 100 <= P.occ_cap then
+      local when = redis.call('ZSCORE', declined, aid)
+      if not when or NOW - tonumber(when) >= P.decline_memory then
+        return aid
+      end
     end
   end
   return nil
@@ -212,7 +229,7 @@ local function make_offer(cid, aid, why)
   local until_ = NOW + P.lease
   redis.call('HSET', contact_key(cid), 'state', 'offered', 'offer_agent', aid, 'offer_until', until_)
   redis.call('SADD', key('agent', aid, 'contacts'), cid)
-  agent_set(aid, a, { idle_since = NOW })
+  agent_set(aid, a, { last_offer_ms = NOW })
   agent_load(aid, a, num(c.cost, P.min_cost))
   timer_add('lease', cid, until_)
   trail(cid, 'offered agent=' .. aid .. ' lease_until=' .. until_ .. ' why=' .. why)

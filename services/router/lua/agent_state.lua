@@ -11,7 +11,7 @@ local a = hgetall(agent_key(aid))
 if not a then
   return result(E_NOT_FOUND, 'unknown agent ' .. aid)
 end
-if want == 'available' and a.state == 'paused' and num(a.recovery_until) > NOW then
+if want == 'available' and num(a.recovery_until) > NOW then
   return result(E_STATE, 'recovery pause until ' .. a.recovery_until .. ' (unix ms)', display_state(a))
 end
 if want == 'offline' and redis.call('SCARD', key('agent', aid, 'contacts')) > 0 then

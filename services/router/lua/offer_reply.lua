@@ -36,7 +36,7 @@ if what == 'accept' then
   return result(E_OK, '', display_state(a), 'assigned')
 end
 a = release(cid, c, aid)
-redis.call('SADD', key('declined', cid), aid)
+redis.call('ZADD', key('declined', cid), NOW, aid)
 trail(cid, 'declined agent=' .. aid)
 event('contact.declined', cid, aid, 'queued', c.queue, '')
 enqueue(cid, c, c.queue, 'declined')

@@ -11,7 +11,7 @@ for _, member in ipairs(due) do
   if kind == 'lease' and c and c.state == 'offered' and num(c.offer_until) <= NOW then
     local aid = c.offer_agent
     local a = release(id, c, aid)
-    redis.call('SADD', key('declined', id), aid)
+    redis.call('ZADD', key('declined', id), NOW, aid)
     trail(id, 'offer_timeout agent=' .. aid)
     event('contact.offer_timeout', id, aid, 'queued', c.queue, '')
     if a then
