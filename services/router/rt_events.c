@@ -36,12 +36,12 @@ static void s_publish(rt_events_t *ev, const char *topic, hk_envelope_t *env) {
     }
     hk_frame_t frames[2] = {{(const uint8_t *)topic, strlen(topic)}, {buf, len}};
     hk_zsock_send(ev->zs, frames, 2); /* PUB drops for slow subscribers by design */
-    ev->last_sent = hk_clock_mono_ms();
+    ev->last_sent = hk_clock_real_us() / 1000; /* transport time: real even when virtual */
 }
 
 static void s_on_heartbeat(uv_timer_t *t) {
     rt_events_t *ev = t->data;
-    if (hk_clock_mono_ms() - ev->last_sent < S_HEARTBEAT_MS) {
+    if (hk_clock_real_us() / 1000 - ev->last_sent < S_HEARTBEAT_MS) {
         return;
     }
     Hetki__V1__Heartbeat hb = HETKI__V1__HEARTBEAT__INIT;

@@ -290,13 +290,15 @@ local function match_for_agent(a)
 end
 
 -- Commands carry an id; a resent command gets the first answer again (events not repeated).
+-- The cache is per sender (ARGV[4]: the agent, or the contact for a customer's answer), so
+-- one sender's id never answers for another.
 local CMD_ID = ''
 local function cmd_begin(id)
   CMD_ID = id or ''
   if CMD_ID == '' then
     return nil
   end
-  local cached = redis.call('GET', key('cmd', CMD_ID))
+  local cached = redis.call('GET', key('cmd', ARGV[4], CMD_ID))
   if cached then
     local r = cjson.decode(cached)
     r[5] = '[]'
@@ -308,7 +310,7 @@ end
 local function result(code, text, astate, cstate)
   local r = { code, text or '', astate or '', cstate or '', cjson.encode(EVENTS) }
   if CMD_ID ~= '' then
-    redis.call('SET', key('cmd', CMD_ID), cjson.encode(r), 'EX', 86400)
+    redis.call('SET', key('cmd', ARGV[4], CMD_ID), cjson.encode(r), 'EX', 86400)
   end
   return r
 end

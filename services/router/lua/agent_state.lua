@@ -38,8 +38,9 @@ for _, pair in ipairs(elig_pairs(a)) do
     redis.call('SADD', staff, aid)
   end
 end
-event('agent.state', '', aid, display_state(a), '', reason ~= '' and ('reason=' .. reason) or '')
 if want == 'available' then
   match_for_agent(a)
+  a = hgetall(agent_key(aid)) -- an offer made just now shows as busy
 end
+event('agent.state', '', aid, display_state(a), '', reason ~= '' and ('reason=' .. reason) or '')
 return result(E_OK, '', display_state(a), '')

@@ -19,6 +19,9 @@ end
 if what == 'accept' and c.state ~= 'offered' and c.agent == aid then
   return result(E_OK, '', display_state(a), c.state) -- accepted before: same answer
 end
+if c.state ~= 'offered' and (c.agent or '') ~= '' and c.agent ~= aid then
+  return result(E_NOT_YOURS, 'the contact is held by another agent', display_state(a), c.state)
+end
 if c.state ~= 'offered' then
   return result(E_STATE, 'the contact is ' .. c.state .. ', not offered', display_state(a), c.state)
 end
