@@ -17,35 +17,40 @@
 static const char *const s_default_lexicons[RT_LANG_COUNT][2] = {
     {/* fi urgent */
      "kiire, kiirettä, kiireellinen, kiireesti, hätä, hätätapaus, heti, välittömästi, "
-     "pikaisesti, akuutti, varastettu, varastettiin, varastet*, varkaus, kadonnut, kadotin, "
-     "hukkasin, petos, huijaus, huijattu, huijari*, tietomurto, sulkekaa, sulkea kortti, "
+     "pikaisesti, akuutti, hätä*, varastettu, varastettiin, varastet*, varkaus, kadonnut, "
+     "kadotin, katos*, "
+     "hukkasin, petos, petok*, huijaus, huijattu, huija*, tietomurto, sulkekaa, sulje*, "
+     "sulkea kortti, "
      "estäkää, ei toimi, vaara, vaarallinen, uhkaa*, onnettomuus, tulipalo, vesivahinko, vuotaa",
      /* fi personal */
-     "kuolema, kuollut, kuoli, menehtyi, menehtynyt, suru, hautajaiset, kuolinpesä*, "
+     "kuolema, kuolem*, kuollut, kuoli, menehtyi, menehtynyt, suru, hautajaiset, kuolinpesä*, "
      "perunkirjoitus, sairas, sairaus, sairaala*, syöpä, leski, avioero, työtön, irtisanottu, "
-     "konkurssi, ulosotto, valitus, valittaa, reklamaatio, tyytymätön, epäkohtelias, loukkaava, "
+     "konkurssi, ulosotto, valitus, valitu*, valittaa, reklamaat*, tyytymätön, epäkohtelias, "
+     "loukkaava, "
      "ihminen, ihmisen kanssa, oikea ihminen, asiakaspalvelija*, puhua jonkun kanssa, "
      "henkilökohtainen, yksityisasia"},
     {/* sv urgent */
      "brådskande, brådskar, akut, genast, omedelbart, snabbt, nödläge, nödfall, stulen, stulet, "
-     "stulna, stöld, bedrägeri, bedragen, bluff, lurad, lurade, kapad, dataintrång, spärra, "
-     "spärra kortet, borttappad, tappat, förlorat, fungerar inte, farligt, hot, hotad, olycka, "
-     "brand, vattenskada, läcker",
+     "stulna, stal, stals, stöld, bedrägeri*, bedragen, bluff, lurad, lurade, kapad, "
+     "dataintrång, spärra, "
+     "spärra kortet, borttappad, tappat, förlorat, farligt, hotad, hotar, olycka, brinner, "
+     "vattenskada, läcker",
      /* sv personal */
-     "dödsfall, död, dog, avliden, gick bort, sorg, begravning, dödsbo*, bouppteckning, sjuk, "
+     "dödsfall*, död, avled*, avliden, gick bort, sorg, begravning, dödsbo*, bouppteckning, "
+     "sjuk, "
      "sjukdom, sjukhus*, cancer, änka, änkling, skilsmässa, arbetslös, uppsagd, konkurs, "
      "kronofogden, klagomål, klaga, reklamation, missnöjd, otrevlig, kränkande, människa, "
-     "en människa, riktig person, prata med någon, personlig, privat"},
+     "en människa, riktig person, prata med någon"},
     {/* en urgent */
-     "urgent, urgently, emergency, immediately, right away, right now, asap, as soon as possible, "
+     "urgent, urgently, emergency, immediately, right away, asap, as soon as possible, "
      "stolen, theft, fraud, fraudulent, scam, scammed, hacked, unauthorized, unauthorised, "
-     "block my card, lost my card, not working, danger, dangerous, threat, threatened, accident, "
+     "block my card, lost my card, danger, dangerous, threat, threatened, accident, "
      "fire, flooding, leaking",
      /* en personal */
      "death, died, passed away, bereavement, funeral, grief, illness, sick, hospital, cancer, "
      "widow, widower, divorce, unemployed, redundant, laid off, bankrupt, bankruptcy, "
      "debt collector, complaint, complain, unhappy, rude, offensive, human, a person, "
-     "real person, talk to someone, speak to someone, personal, private"},
+     "real person, talk to someone, speak to someone"},
 };
 
 int rt_lang_parse(const char *code) {
@@ -187,8 +192,8 @@ void rt_policy_defaults(rt_policy_t *p, const char *tenant) {
     p->personal_threshold = 50;
     p->weight_choice_urgent = 90;
     p->weight_choice_person = 60;
-    p->weight_lexicon_urgent = 50;
-    p->weight_lexicon_personal = 30;
+    p->weight_lexicon_urgent = 80;
+    p->weight_lexicon_personal = 50;
     p->weight_repeat = 25;
     p->weight_first_contact = 15;
     p->weight_vulnerable = 40;

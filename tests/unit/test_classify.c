@@ -17,45 +17,9 @@
 
 /* ---- the policy under test ---------------------------------------------------------- */
 
-static void s_words(char (*dst)[RT_POLICY_WORD], size_t *n, const char *const *words) {
-    for (*n = 0; words[*n]; (*n)++) {
-        snprintf(dst[*n], RT_POLICY_WORD, "%s", words[*n]);
-    }
-}
-
-/* The default weights, thresholds and queues, with a small lexicon per language. */
+/* The built-in defaults (weights, thresholds, queues and the default fi/sv/en lexicons). */
 static void s_policy(rt_policy_t *p) {
-    static const char *const fi_urgent[] = {"varastet*", "huija*", "petos", "hätä*", NULL};
-    static const char *const fi_personal[] = {"kuoli*", "kuolem*", "reklamaat*", "valitu*", NULL};
-    static const char *const sv_urgent[] = {"stulen", "stulet", "bedrägeri*", "akut*", NULL};
-    static const char *const sv_personal[] = {"dödsfall*", "avled*", "gick bort", "klagomål*",
-                                              NULL};
-    static const char *const en_urgent[] = {"stolen", "fraud*", "emergency", "locked out", NULL};
-    static const char *const en_personal[] = {"passed away", "bereavement", "complaint*", NULL};
-    memset(p, 0, sizeof *p);
-    snprintf(p->tenant, sizeof p->tenant, "demo");
-    snprintf(p->voice_queue, sizeof p->voice_queue, "voice");
-    snprintf(p->human_chat_queue, sizeof p->human_chat_queue, "human_chat");
-    snprintf(p->async_queue, sizeof p->async_queue, "async");
-    p->urgent_threshold = 80;
-    p->personal_threshold = 50;
-    p->weight_choice_urgent = 90;
-    p->weight_choice_person = 60;
-    p->weight_lexicon_urgent = 50;
-    p->weight_lexicon_personal = 30;
-    p->weight_repeat = 25;
-    p->weight_first_contact = 15;
-    p->weight_vulnerable = 40;
-    p->weight_vip = 20;
-    p->weight_phone_channel = 10;
-    rt_lexicon_t *fi = &p->lexicons[RT_LANG_FI], *sv = &p->lexicons[RT_LANG_SV],
-                 *en = &p->lexicons[RT_LANG_EN];
-    s_words(fi->urgent, &fi->n_urgent, fi_urgent);
-    s_words(fi->personal, &fi->n_personal, fi_personal);
-    s_words(sv->urgent, &sv->n_urgent, sv_urgent);
-    s_words(sv->personal, &sv->n_personal, sv_personal);
-    s_words(en->urgent, &en->n_urgent, en_urgent);
-    s_words(en->personal, &en->n_personal, en_personal);
+    rt_policy_defaults(p, "demo");
 }
 
 /* ---- lexicon matching --------------------------------------------------------------- */
@@ -281,26 +245,33 @@ typedef struct {
  * and complaints, ÅÄÖ in capitals, explicit choices and IVR, the phone channel and every
  * customer signal. */
 static const s_row_t s_fi[] = {
+    /* Inflected forms caught by prefix entries. */
+    {"fi", S_CHAT, "", "Haluan tehdä valituksen", "", "", "", "", "personal", 50, "human_chat",
+     "human_chat", "lexicon:fi:personal:valitu*,target:human_chat:no_phone"},
+    {"fi", S_CHAT, "", "Äitini kuoleman jälkeen", "", "", "", "", "personal", 50, "human_chat",
+     "human_chat", "lexicon:fi:personal:kuolem*,target:human_chat:no_phone"},
+    {"fi", S_CHAT, "", "Korttini katosi eilen", "", "", "", "", "urgent", 80, "human_chat",
+     "human_chat", "lexicon:fi:urgent:katos*,target:human_chat:no_phone"},
     {"fi", S_CHAT, "", "Mikä on aukioloaikanne lauantaina?", "", "", "", "", "routine", 0, "async",
      "async", "target:async"},
-    {"fi", S_CHAT, "", "Korttini varastettiin eilen illalla", "", "", S_NUM, "", "personal", 50,
+    {"fi", S_CHAT, "", "Ilmoitan varastetusta kortista", "", "", S_NUM, "", "urgent", 80,
      "callback", "voice", "lexicon:fi:urgent:varastet*,target:callback:phone_known"},
-    {"fi", S_PHONE, "", "Minua on huijattu verkkokaupassa", "", "", S_NUM, "", "personal", 60,
-     "voice", "voice", "lexicon:fi:urgent:huija*,channel:phone,target:voice:live"},
-    {"fi", S_EMAIL, "HÄTÄTILANNE", "Isäni kortti on kadonnut", "", "", "", "v", "urgent", 90,
+    {"fi", S_PHONE, "", "Minua on huijattu verkkokaupassa", "", "", S_NUM, "", "urgent", 90,
+     "voice", "voice", "lexicon:fi:urgent:huijattu,channel:phone,target:voice:live"},
+    {"fi", S_EMAIL, "HÄTÄ!", "Isäni kortti on kadonnut", "", "", "", "v", "urgent", 100,
      "human_chat", "human_chat",
-     "lexicon:fi:urgent:hätä*,customer:vulnerable,target:human_chat:no_phone"},
-    {"fi", S_CHAT, "", "Äitini kuoli viime viikolla", "", "", S_NUM, "", "routine", 30, "async",
-     "async", "lexicon:fi:personal:kuoli*,target:async"},
-    {"fi", S_CHAT, "Puolisoni KUOLEMA", "Pankkiasiat ovat kesken", "", "", "", "r", "personal", 55,
+     "lexicon:fi:urgent:hätä,customer:vulnerable,target:human_chat:no_phone"},
+    {"fi", S_CHAT, "", "Äitini kuoli viime viikolla", "", "", S_NUM, "", "personal", 50, "callback",
+     "voice", "lexicon:fi:personal:kuoli,target:callback:phone_known"},
+    {"fi", S_CHAT, "Puolisoni KUOLEMA", "Pankkiasiat ovat kesken", "", "", "", "r", "personal", 75,
      "human_chat", "human_chat",
-     "lexicon:fi:personal:kuolem*,repeat_contact,target:human_chat:no_phone"},
-    {"fi", S_EMAIL, "", "Haluan tehdä reklamaation palvelustanne", "", "", S_NUM, "f", "routine",
-     45, "async", "async",
-     "lexicon:fi:personal:reklamaat*,first_contact:moment_of_truth,target:async"},
-    {"fi", S_CHAT, "Petos!", "Tililtäni vietiin rahaa ja teen valituksen", "", "", S_NUM, "",
-     "urgent", 80, "callback", "voice",
-     "lexicon:fi:urgent:petos,lexicon:fi:personal:valitu*,target:callback:phone_known"},
+     "lexicon:fi:personal:kuolema,repeat_contact,target:human_chat:no_phone"},
+    {"fi", S_EMAIL, "", "Tämä on reklamaatio palvelustanne", "", "", S_NUM, "f", "personal", 65,
+     "callback", "voice",
+     "lexicon:fi:personal:reklamaat*,first_contact:moment_of_truth,target:callback:phone_known"},
+    {"fi", S_CHAT, "Petos!", "Tililtäni vietiin rahaa. Tämä on valitus.", "", "", S_NUM, "",
+     "urgent", 100, "callback", "voice",
+     "lexicon:fi:urgent:petos,lexicon:fi:personal:valitus,target:callback:phone_known"},
     {"fi", S_CHAT, "", "Näin petoseläimen pihalla", "", "", "", "", "routine", 0, "async", "async",
      "target:async"},
     {"fi", S_KIOSK, "", "Tarvitsen apua", "u", "", "", "", "urgent", 90, "human_chat", "human_chat",
@@ -313,8 +284,8 @@ static const s_row_t s_fi[] = {
      "ivr:0:talk_to_person,channel:phone,target:voice:live"},
     {"fi", S_PHONE, "", "", "", "9", S_NUM, "", "urgent", 100, "voice", "voice",
      "ivr:9:urgent,channel:phone,target:voice:live"},
-    {"fi", S_PHONE, "", "Kortti VARASTETTU", "", "", S_NUM, "r", "urgent", 85, "voice", "voice",
-     "lexicon:fi:urgent:varastet*,channel:phone,repeat_contact,target:voice:live"},
+    {"fi", S_PHONE, "", "Kortti VARASTETTU", "", "", S_NUM, "r", "urgent", 100, "voice", "voice",
+     "lexicon:fi:urgent:varastettu,channel:phone,repeat_contact,target:voice:live"},
     {"fi", S_CHAT, "", "Voinko muuttaa osoitettani?", "", "", "", "V", "routine", 20, "async",
      "async", "customer:vip,target:async"},
     {"fi", S_CHAT, "", "Voinko muuttaa osoitettani?", "", "", "", "vV", "personal", 60,
@@ -322,25 +293,31 @@ static const s_row_t s_fi[] = {
 };
 
 static const s_row_t s_sv[] = {
+    /* Inflected forms caught by prefix entries and past tenses. */
+    {"sv", S_CHAT, "", "Min far avled i mars", "", "", "", "", "personal", 50, "human_chat",
+     "human_chat", "lexicon:sv:personal:avled*,target:human_chat:no_phone"},
+    {"sv", S_CHAT, "", "Kortet stals i går", "", "", "", "", "urgent", 80, "human_chat",
+     "human_chat", "lexicon:sv:urgent:stals,target:human_chat:no_phone"},
     {"sv", S_CHAT, "", "Vilka är era öppettider?", "", "", "", "", "routine", 0, "async", "async",
      "target:async"},
-    {"sv", S_CHAT, "", "Mitt kort är stulet", "", "", S_NUM, "", "personal", 50, "callback",
-     "voice", "lexicon:sv:urgent:stulet,target:callback:phone_known"},
-    {"sv", S_PHONE, "", "Jag har blivit utsatt för BEDRÄGERI", "", "", S_NUM, "", "personal", 60,
+    {"sv", S_CHAT, "", "Mitt kort är stulet", "", "", S_NUM, "", "urgent", 80, "callback", "voice",
+     "lexicon:sv:urgent:stulet,target:callback:phone_known"},
+    {"sv", S_PHONE, "", "Jag har blivit utsatt för BEDRÄGERI", "", "", S_NUM, "", "urgent", 90,
      "voice", "voice", "lexicon:sv:urgent:bedrägeri*,channel:phone,target:voice:live"},
-    {"sv", S_EMAIL, "Akut!", "Någon har tömt mitt konto", "", "", "", "v", "urgent", 90,
+    {"sv", S_EMAIL, "Akut!", "Någon har tömt mitt konto", "", "", "", "v", "urgent", 100,
      "human_chat", "human_chat",
-     "lexicon:sv:urgent:akut*,customer:vulnerable,target:human_chat:no_phone"},
-    {"sv", S_CHAT, "", "Min pappa avled i går", "", "", "", "", "routine", 30, "async", "async",
-     "lexicon:sv:personal:avled*,target:async"},
-    {"sv", S_CHAT, "DÖDSFALLET i familjen", "Frågor om dödsboet", "", "", "", "r", "personal", 55,
+     "lexicon:sv:urgent:akut,customer:vulnerable,target:human_chat:no_phone"},
+    {"sv", S_CHAT, "", "Min pappa är avliden", "", "", "", "", "personal", 50, "human_chat",
+     "human_chat", "lexicon:sv:personal:avliden,target:human_chat:no_phone"},
+    {"sv", S_CHAT, "DÖDSFALL i familjen", "Frågor om dödsboet", "", "", "", "r", "personal", 75,
      "human_chat", "human_chat",
      "lexicon:sv:personal:dödsfall*,repeat_contact,target:human_chat:no_phone"},
-    {"sv", S_KIOSK, "", "Min mamma gick bort förra veckan", "", "", S_NUM, "f", "routine", 45,
-     "async", "async", "lexicon:sv:personal:gick bort,first_contact:moment_of_truth,target:async"},
+    {"sv", S_KIOSK, "", "Min mamma gick bort förra veckan", "", "", S_NUM, "f", "personal", 65,
+     "callback", "voice",
+     "lexicon:sv:personal:gick bort,first_contact:moment_of_truth,target:callback:phone_known"},
     {"sv", S_CHAT, "", "Kortet blev stulet och jag vill lämna ett klagomål", "", "", S_NUM, "",
-     "urgent", 80, "callback", "voice",
-     "lexicon:sv:urgent:stulet,lexicon:sv:personal:klagomål*,target:callback:phone_known"},
+     "urgent", 100, "callback", "voice",
+     "lexicon:sv:urgent:stulet,lexicon:sv:personal:klagomål,target:callback:phone_known"},
     {"sv", S_CHAT, "", "Jag gick en bort-match", "", "", "", "", "routine", 0, "async", "async",
      "target:async"},
     {"sv", S_EMAIL, "", "Ring mig", "c", "", S_NUM, "", "personal", 60, "callback", "voice",
@@ -354,7 +331,7 @@ static const s_row_t s_sv[] = {
     /* Swedish is the contact's language: English words are not looked up. */
     {"sv", S_CHAT, "", "My card was stolen", "", "", "", "", "routine", 0, "async", "async",
      "target:async"},
-    {"SV-fi", S_CHAT, "", "Mitt kort är stulet", "", "", "", "f", "personal", 65, "human_chat",
+    {"SV-fi", S_CHAT, "", "Mitt kort är stulet", "", "", "", "f", "urgent", 95, "human_chat",
      "human_chat",
      "lexicon:sv:urgent:stulet,first_contact:moment_of_truth,target:human_chat:no_phone"},
 };
@@ -362,23 +339,23 @@ static const s_row_t s_sv[] = {
 static const s_row_t s_en[] = {
     {"en", S_CHAT, "", "What are your opening hours?", "", "", "", "", "routine", 0, "async",
      "async", "target:async"},
-    {"en", S_CHAT, "", "My card was STOLEN yesterday", "", "", S_NUM, "", "personal", 50,
-     "callback", "voice", "lexicon:en:urgent:stolen,target:callback:phone_known"},
-    {"en", S_PHONE, "", "I think this is fraud.", "", "", S_NUM, "", "personal", 60, "voice",
-     "voice", "lexicon:en:urgent:fraud*,channel:phone,target:voice:live"},
-    {"en", S_EMAIL, "Emergency", "I'm locked out of my account", "", "", "", "v", "urgent", 90,
+    {"en", S_CHAT, "", "My card was STOLEN yesterday", "", "", S_NUM, "", "urgent", 80, "callback",
+     "voice", "lexicon:en:urgent:stolen,target:callback:phone_known"},
+    {"en", S_PHONE, "", "I think this is fraud.", "", "", S_NUM, "", "urgent", 90, "voice", "voice",
+     "lexicon:en:urgent:fraud,channel:phone,target:voice:live"},
+    {"en", S_EMAIL, "Emergency", "I'm locked out of my account", "", "", "", "v", "urgent", 100,
      "human_chat", "human_chat",
      "lexicon:en:urgent:emergency,customer:vulnerable,target:human_chat:no_phone"},
-    {"en", S_CHAT, "", "My husband passed away last month", "", "", "", "", "routine", 30, "async",
-     "async", "lexicon:en:personal:passed away,target:async"},
-    {"en", S_CHAT, "", "I want to file a complaint", "", "", "", "r", "personal", 55, "human_chat",
-     "human_chat", "lexicon:en:personal:complaint*,repeat_contact,target:human_chat:no_phone"},
-    {"en", S_EMAIL, "Bereavement", "Closing my late mother's account", "", "", "", "f", "routine",
-     45, "async", "async",
-     "lexicon:en:personal:bereavement,first_contact:moment_of_truth,target:async"},
+    {"en", S_CHAT, "", "My husband passed away last month", "", "", "", "", "personal", 50,
+     "human_chat", "human_chat", "lexicon:en:personal:passed away,target:human_chat:no_phone"},
+    {"en", S_CHAT, "", "I want to file a complaint", "", "", "", "r", "personal", 75, "human_chat",
+     "human_chat", "lexicon:en:personal:complaint,repeat_contact,target:human_chat:no_phone"},
+    {"en", S_EMAIL, "Bereavement", "Closing my late mother's account", "", "", "", "f", "personal",
+     65, "human_chat", "human_chat",
+     "lexicon:en:personal:bereavement,first_contact:moment_of_truth,target:human_chat:no_phone"},
     {"en", S_CHAT, "Fraudulent charges", "and a complaint about how you handled it", "", "", S_NUM,
-     "", "urgent", 80, "callback", "voice",
-     "lexicon:en:urgent:fraud*,lexicon:en:personal:complaint*,target:callback:phone_known"},
+     "", "urgent", 100, "callback", "voice",
+     "lexicon:en:urgent:fraudulent,lexicon:en:personal:complaint,target:callback:phone_known"},
     {"en", S_CHAT, "", "I passed the exam, away from home", "", "", "", "", "routine", 0, "async",
      "async", "target:async"},
     {"en", S_CHAT, "", "A question about my bill", "p", "", "", "", "personal", 60, "human_chat",
@@ -391,25 +368,25 @@ static const s_row_t s_en[] = {
      "human_chat",
      "first_contact:moment_of_truth,customer:vulnerable,customer:vip,"
      "target:human_chat:no_phone"},
-    {"en-GB", S_KIOSK, "", "fraud", "", "", S_NUM, "", "personal", 50, "callback", "voice",
-     "lexicon:en:urgent:fraud*,target:callback:phone_known"},
+    {"en-GB", S_KIOSK, "", "fraud", "", "", S_NUM, "", "urgent", 80, "callback", "voice",
+     "lexicon:en:urgent:fraud,target:callback:phone_known"},
     /* Everything at once: the score is capped, every reason is kept. */
     {"en", S_PHONE, "Emergency", "stolen card, and a complaint", "upc", "90", S_NUM, "rfvV",
      "urgent", 100, "voice", "voice",
      "choice:urgent,choice:talk_to_person,choice:callback,ivr:9:urgent,ivr:0:talk_to_person,"
-     "lexicon:en:urgent:stolen,lexicon:en:personal:complaint*,channel:phone,repeat_contact,"
+     "lexicon:en:urgent:emergency,lexicon:en:personal:complaint,channel:phone,repeat_contact,"
      "first_contact:moment_of_truth,customer:vulnerable,customer:vip,target:voice:live"},
 };
 
 /* An unknown language tries fi, sv and en in that order, each kind of hit counting once. */
 static const s_row_t s_any[] = {
-    {"", S_CHAT, "", "kortti varastettu", "", "", "", "", "personal", 50, "human_chat",
-     "human_chat", "lexicon:fi:urgent:varastet*,target:human_chat:no_phone"},
-    {"", S_CHAT, "", "stolen! kortet är stulet", "", "", "", "", "personal", 50, "human_chat",
+    {"", S_CHAT, "", "kortti varastettu", "", "", "", "", "urgent", 80, "human_chat", "human_chat",
+     "lexicon:fi:urgent:varastettu,target:human_chat:no_phone"},
+    {"", S_CHAT, "", "stolen! kortet är stulet", "", "", "", "", "urgent", 80, "human_chat",
      "human_chat", "lexicon:sv:urgent:stulet,target:human_chat:no_phone"},
-    {"de", S_CHAT, "", "fraud and a reklamaatio", "", "", "", "", "urgent", 80, "human_chat",
+    {"de", S_CHAT, "", "fraud and a reklamaatio", "", "", "", "", "urgent", 100, "human_chat",
      "human_chat",
-     "lexicon:en:urgent:fraud*,lexicon:fi:personal:reklamaat*,target:human_chat:no_phone"},
+     "lexicon:en:urgent:fraud,lexicon:fi:personal:reklamaat*,target:human_chat:no_phone"},
 };
 
 static void s_run_row(const rt_policy_t *p, const char *table, size_t i, const s_row_t *r) {
