@@ -196,8 +196,7 @@ static void s_on_list(const hk_instance_t *list, size_t n, int64_t now_ms, int s
         s_peer_t *p = &ev->peers[i];
         if (p->used && !p->is_static && !p->seen) {
             /* Its registration expired (the replica died or left): stop reconnecting. */
-            HK_INFO("agentsim.events_removed", "instance=%s endpoint=%s", p->instance,
-                    p->endpoint);
+            HK_INFO("agentsim.events_removed", "instance=%s endpoint=%s", p->instance, p->endpoint);
             hk_zsock_disconnect(ev->zs, p->endpoint);
             p->used = 0;
         }
@@ -212,9 +211,8 @@ static void s_on_discovery(uv_timer_t *t) {
     }
 }
 
-as_events_t *as_events_new(uv_loop_t *loop, void *zctx, hk_registry_t *registry,
-                           const char *tenant, int discovery_ms, as_event_fn *on_event,
-                           as_gap_fn *on_gap, void *arg) {
+as_events_t *as_events_new(uv_loop_t *loop, void *zctx, hk_registry_t *registry, const char *tenant,
+                           int discovery_ms, as_event_fn *on_event, as_gap_fn *on_gap, void *arg) {
     as_events_t *ev = calloc(1, sizeof *ev);
     assert(ev && on_event && tenant);
     ev->loop = loop;

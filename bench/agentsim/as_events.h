@@ -32,9 +32,8 @@ typedef struct {
 
 /* Creates the subscriber for tenant on loop. registry may be NULL when only static
  * endpoints are used; it is polled every discovery_ms for router replicas. */
-as_events_t *as_events_new(uv_loop_t *loop, void *zctx, hk_registry_t *registry,
-                           const char *tenant, int discovery_ms, as_event_fn *on_event,
-                           as_gap_fn *on_gap, void *arg);
+as_events_t *as_events_new(uv_loop_t *loop, void *zctx, hk_registry_t *registry, const char *tenant,
+                           int discovery_ms, as_event_fn *on_event, as_gap_fn *on_gap, void *arg);
 
 /* Connects to a static events endpoint ("tcp://127.0.0.1:5556"). Returns 0 or -1. */
 int as_events_add_endpoint(as_events_t *ev, const char *endpoint);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # test_deploy_manifests: checks deploy/ offline, without kubectl, helm or a container engine:
-#   - every YAML file parses (a strict block-style subset, in awk: see yaml_flat below);
+#   - every YAML file parses (a strict block-style subset, read by tests/deploy/yaml_flat.awk);
 #   - every kustomization lists only files that exist, every file under deploy/k8s is used,
 #     every manifest has apiVersion/kind/metadata.name, patches and replicas name real objects,
 #     selectors match pod labels, the Redis host of the router is a Service of the same set;
@@ -11,10 +11,12 @@
 #   - with redis-server: the Redis configs load and persist with appendfsync always, and the
 #     ACL users allow and refuse what they should, against the real Lua scripts;
 #   - when present: systemd-analyze verify, python3 yaml, kubectl kustomize (else skipped).
-#   usage: test_deploy_manifests.sh <source dir> [<build dir>]
+#   usage: test_deploy_manifests.sh <source dir>
+# "A && B || fail" is used on purpose: fail when either test does not hold.
+# shellcheck disable=SC2015
 set -uo pipefail
 
-src=$(cd "${1:?usage: test_deploy_manifests.sh <source dir> [<build dir>]}" && pwd)
+src=$(cd "${1:?usage: test_deploy_manifests.sh <source dir>}" && pwd)
 deploy=$src/deploy
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/hetki-deploy.XXXXXX")
 redis_pids=()
@@ -40,208 +42,27 @@ skip() { echo "skip: $*"; }
 rel() { echo "${1#"$src"/}"; }
 
 # ---------------------------------------------------------------------------------------------
-# yaml_flat: flattens the block-style YAML subset used by deploy/ into tab-separated records:
-#   K doc path          a key or sequence item exists
-#   V doc path value    a scalar (quotes removed; flow collections kept as text; "" = null)
-#   B doc path line     one line of a block scalar (| or >)
-#   E line message      a parse error
-# Paths look like "a.b[0].c". Supported: mappings, sequences (also "- key: v" and compact
-# "key:\n- x"), quoted and plain one-line scalars, one-line flow collections, block scalars,
-# comments, anchors, aliases, merge keys, "---" documents. Anything else is an error.
-cat >"$tmp/yaml_flat.awk" <<'AWK_EOF'
-function out(rec) { print rec }
-function err(msg) { out("E\t" FNR "\t" msg) }
-function push(n, k, p) { d++; ind[d] = n; kind[d] = k; pth[d] = p; cnt[d] = 0 }
-function rtrim(s) { sub(/[ ]+$/, "", s); return s }
-function ltrim(s) { sub(/^[ ]+/, "", s); return s }
-function strip_comment(s,    i, c, q, prev) {
-    q = ""; prev = " "
-    for (i = 1; i <= length(s); i++) {
-        c = substr(s, i, 1)
-        if (q == "\"") {
-            if (c == "\\") { i++; prev = "x"; continue }
-            if (c == "\"") { q = "" }
-        } else if (q == "'") {
-            if (c == "'") { q = "" }
-        } else if (c == "#" && prev == " ") {
-            return rtrim(substr(s, 1, i - 1))
-        } else if ((c == "\"" || c == "'") && (prev == " " || prev == "[" || prev == "{" || prev == "," || i == 1)) {
-            q = c
-        }
-        prev = c
-    }
-    return rtrim(s)
-}
-function key_end(s,    i, c, q, n) {
-    n = length(s); c = substr(s, 1, 1)
-    if (c == "[" || c == "{") { return 0 }
-    if (c == "\"" || c == "'") {
-        q = c
-        for (i = 2; i <= n; i++) {
-            c = substr(s, i, 1)
-            if (q == "\"" && c == "\\") { i++; continue }
-            if (c == q) { break }
-        }
-        if (i > n) { return 0 }
-        for (i++; i <= n && substr(s, i, 1) == " "; i++) { }
-        if (substr(s, i, 1) == ":" && (i == n || substr(s, i + 1, 1) == " ")) { return i }
-        return 0
-    }
-    for (i = 1; i <= n; i++) {
-        if (substr(s, i, 1) == ":" && (i == n || substr(s, i + 1, 1) == " ")) { return i }
-    }
-    return 0
-}
-function unquote(s,    q, body, i, c, r) {
-    q = substr(s, 1, 1)
-    if (q == "'") {
-        if (length(s) < 2 || substr(s, length(s), 1) != "'") { err("unterminated quote: " s); return s }
-        body = substr(s, 2, length(s) - 2)
-        if (body ~ /(^|[^'])'([^']|$)/) { err("text after a quoted value: " s) }
-        gsub(/''/, "'", body)
-        return body
-    }
-    r = ""
-    for (i = 2; i <= length(s); i++) {
-        c = substr(s, i, 1)
-        if (c == "\\") { i++; r = r substr(s, i, 1); continue }
-        if (c == "\"") {
-            if (i != length(s)) { err("text after a quoted value: " s) }
-            return r
-        }
-        r = r c
-    }
-    err("unterminated quote: " s)
-    return r
-}
-function check_flow(s,    i, c, q, depth) {
-    depth = 0; q = ""
-    for (i = 1; i <= length(s); i++) {
-        c = substr(s, i, 1)
-        if (q == "\"") { if (c == "\\") { i++ } else if (c == "\"") { q = "" }; continue }
-        if (q == "'") { if (c == "'") { q = "" }; continue }
-        if (c == "\"" || c == "'") { q = c }
-        else if (c == "[" || c == "{") { depth++ }
-        else if (c == "]" || c == "}") { depth--; if (depth < 0) { break } }
-        if (depth == 0 && i < length(s)) { err("text after a flow collection: " s); return }
-    }
-    if (q != "") { err("unterminated quote in a flow collection: " s) }
-    else if (depth != 0) { err("unbalanced brackets: " s) }
-}
-function scalar(p, v, owner,    c) {
-    c = substr(v, 1, 1)
-    if (v ~ /^[|>][-+0-9]*$/) {
-        blk = 1; blk_owner = owner; blk_ind = 0; blk_path = p
-        out("V\t" doc "\t" p "\t<block>")
-        return
-    }
-    if (c == "\"" || c == "'") { v = unquote(v) }
-    else if (c == "[" || c == "{") { check_flow(v) }
-    else if (c == "|" || c == ">" || c == "@" || c == "`" || c == "%") { err("reserved indicator starts a plain value: " v) }
-    else if (v ~ /: / || v ~ /:$/) { err("': ' inside a plain value (quote it): " v) }
-    out("V\t" doc "\t" p "\t" v)
-}
-function mapentry(n, s,    pos, key, val, kp) {
-    pos = key_end(s)
-    if (pos == 0) { err("expected \"key: value\" or \"- item\": " s); return }
-    key = rtrim(substr(s, 1, pos - 1))
-    if (key ~ /^["']/) { key = unquote(key) }
-    if (key == "") { err("empty key"); return }
-    val = ltrim(substr(s, pos + 1))
-    kp = (pth[d] == "" ? key : pth[d] "." key)
-    if ((doc SUBSEP kp) in seen) { err("duplicate key " kp) }
-    seen[doc SUBSEP kp] = 1
-    out("K\t" doc "\t" kp)
-    if (val ~ /^&[^ ]+$/) { val = "" }
-    else if (val ~ /^&[^ ]+ /) { sub(/^&[^ ]+ +/, "", val) }
-    if (val == "") { pend = 1; pend_ind = n; pend_path = kp; pend_item = 0; return }
-    scalar(kp, val, n)
-}
-function process(n, s,    isitem, i, ip, rest, k) {
-    isitem = (s == "-" || substr(s, 1, 2) == "- ")
-    if (pend) {
-        pend = 0
-        if (n > pend_ind) { push(n, isitem ? "s" : "m", pend_path) }
-        else if (n == pend_ind && isitem && !pend_item) { push(n, "s", pend_path) }
-        else { out("V\t" doc "\t" pend_path "\t") }
-    }
-    while (d > 0 && n < ind[d]) { d-- }
-    while (d > 0 && n == ind[d] && kind[d] == "s" && !isitem) { d-- }
-    if (d == 0) {
-        if (n != 0) { err("unexpected indentation"); return }
-        if (rooted) { err("a second top-level node in one document"); return }
-        rooted = 1
-        push(0, isitem ? "s" : "m", "")
-    }
-    if (n != ind[d]) { err("bad indentation: " n " spaces where " ind[d] " were expected"); return }
-    if (isitem) {
-        if (kind[d] != "s") { err("sequence item inside a mapping"); return }
-        i = cnt[d]++
-        ip = pth[d] "[" i "]"
-        out("K\t" doc "\t" ip)
-        rest = (s == "-") ? "" : substr(s, 3)
-        k = n + 2
-        while (substr(rest, 1, 1) == " ") { rest = substr(rest, 2); k++ }
-        if (rest == "" || rest ~ /^&[^ ]+$/) { pend = 1; pend_ind = n; pend_path = ip; pend_item = 1; return }
-        if (rest == "-" || substr(rest, 1, 2) == "- ") { err("nested inline sequences are not supported"); return }
-        if (key_end(rest) > 0) { push(k, "m", ip); mapentry(k, rest); return }
-        scalar(ip, rest, n)
-        return
-    }
-    if (kind[d] != "m") { err("mapping key inside a sequence: " s); return }
-    mapentry(n, s)
-}
-function newdoc() {
-    if (pend) { out("V\t" doc "\t" pend_path "\t"); pend = 0 }
-    if (rooted) { doc++ }
-    d = 0; rooted = 0; blk = 0
-}
-BEGIN { doc = 1; d = 0; rooted = 0; pend = 0; blk = 0 }
-{
-    line = $0
-    sub(/\r$/, "", line)
-    if (blk) {
-        if (line ~ /^[ ]*$/) { out("B\t" doc "\t" blk_path "\t"); next }
-        n = match(line, /[^ ]/) - 1
-        if (n > blk_owner) {
-            if (blk_ind == 0) { blk_ind = n }
-            if (n < blk_ind) { err("block scalar line indented less than its first line") }
-            out("B\t" doc "\t" blk_path "\t" substr(line, blk_ind + 1))
-            next
-        }
-        blk = 0
-    }
-    if (line ~ /^[ \t]*$/ || line ~ /^[ ]*#/) { next }
-    if (line ~ /^[ ]*\t/) { err("tab in indentation"); next }
-    if (line ~ /^---([ ]|$)/) {
-        if (strip_comment(substr(line, 4)) != "") { err("content after ---") }
-        newdoc(); next
-    }
-    if (line ~ /^\.\.\.[ ]*$/) { newdoc(); next }
-    if (line ~ /^%/) { next }
-    n = match(line, /[^ ]/) - 1
-    s = strip_comment(substr(line, n + 1))
-    if (s == "") { next }
-    process(n, s)
-}
-END { if (pend) { out("V\t" doc "\t" pend_path "\t") } }
-AWK_EOF
+# The YAML files are read through tests/deploy/yaml_flat.awk (see there for the records).
+flat_awk=$(cd "$(dirname "$0")" && pwd)/yaml_flat.awk
+[ -f "$flat_awk" ] || { echo "FAIL: no $flat_awk" >&2; exit 1; }
 
 mkdir -p "$tmp/flat"
 # flat FILE: prints the path of FILE's flattened records (made once).
 flat() {
-    local f=$tmp/flat/$(rel "$1" | tr '/' '_')
-    [ -f "$f" ] || awk -f "$tmp/yaml_flat.awk" "$1" >"$f"
+    local f
+    f=$tmp/flat/$(rel "$1" | tr '/' '_')
+    [ -f "$f" ] || awk -f "$flat_awk" "$1" >"$f"
     echo "$f"
 }
 # val FILE DOC PATH: the scalar at PATH of document DOC ("" when absent).
 val() {
-    awk -F'\t' -v d="$2" -v p="$3" '$1 == "V" && $2 == d && $3 == p { print $4; exit }' "$(flat "$1")"
+    awk -F'\t' -v d="$2" -v p="$3" '$1 == "V" && $2 == d && $3 == p { print $4; exit }' \
+        "$(flat "$1")"
 }
 # has FILE DOC PATH: true when PATH exists in document DOC.
 has() {
-    awk -F'\t' -v d="$2" -v p="$3" '$1 == "K" && $2 == d && $3 == p { f = 1; exit } END { exit !f }' \
-        "$(flat "$1")"
+    awk -F'\t' -v d="$2" -v p="$3" '$1 == "K" && $2 == d && $3 == p { f = 1; exit }
+        END { exit !f }' "$(flat "$1")"
 }
 # list FILE DOC PATH: the scalar items PATH[0], PATH[1], ... one per line.
 list() {
@@ -272,13 +93,14 @@ subset() {
 
 # ---------------------------------------------------------------------------------------------
 # 1. Every YAML file parses.
-mapfile -t yaml_files < <(find "$deploy" \( -path "$deploy/policies" -prune \) -o -type f \
+mapfile -t yaml_files < <(find -H "$deploy" \( -path "$deploy/policies" -prune \) -o -type f \
     \( -name '*.yaml' -o -name '*.yml' \) -print | sort)
 if [ ${#yaml_files[@]} -eq 0 ]; then
     fail "no YAML files under deploy/"
 fi
 for f in "${yaml_files[@]}"; do
-    errors=$(awk -F'\t' -v f="$(rel "$f")" '$1 == "E" { print f ":" $2 ": " $3 }' "$(flat "$f")")
+    errors=$(awk -F'\t' -v f="$(rel "$f")" '$1 == "E" { print f ":" $2 ": " $3 }' \
+        "$(flat "$f")")
     if [ -n "$errors" ]; then
         fail "YAML: $errors"
     elif ! grep -q '^[KV]' "$(flat "$f")"; then
@@ -291,8 +113,9 @@ ok "${#yaml_files[@]} YAML files parse"
 # 2. Kustomize: references, manifests, patches, cross references.
 k8s=$deploy/k8s
 declare -A used=()
-mapfile -t kustomizations < <(find "$k8s" -name kustomization.yaml | sort)
-[ ${#kustomizations[@]} -ge 3 ] || fail "kustomize: expected base and two overlays under deploy/k8s"
+mapfile -t kustomizations < <(find -H "$k8s" -name kustomization.yaml | sort)
+[ ${#kustomizations[@]} -ge 3 ] ||
+    fail "kustomize: expected base and two overlays under deploy/k8s"
 
 # objects KUSTOMIZATION_DIR: "kind<TAB>name<TAB>file<TAB>doc" of every resource, recursively.
 objects() {
@@ -305,7 +128,8 @@ objects() {
         elif [ -f "$path" ]; then
             for doc in $(docs "$path"); do
                 name=$(val "$path" "$doc" metadata.name)
-                printf '%s\t%s\t%s\t%s\n' "$(val "$path" "$doc" kind)" "${name:-(none)}" "$path" "$doc"
+                printf '%s\t%s\t%s\t%s\n' "$(val "$path" "$doc" kind)" "${name:-(none)}" \
+                    "$path" "$doc"
             done
         fi
     done < <(list "$k" 1 resources)
@@ -329,7 +153,8 @@ for k in "${kustomizations[@]}"; do
     while IFS= read -r r; do
         [ -n "$r" ] || continue
         if [ -d "$kdir/$r" ]; then
-            [ -f "$kdir/$r/kustomization.yaml" ] || fail "$kr: $r is a directory without kustomization.yaml"
+            [ -f "$kdir/$r/kustomization.yaml" ] ||
+                fail "$kr: $r is a directory without kustomization.yaml"
         elif [ -f "$kdir/$r" ]; then
             used[$(cd "$(dirname "$kdir/$r")" && pwd)/$(basename "$r")]=1
         else
@@ -341,7 +166,7 @@ for k in "${kustomizations[@]}"; do
     while IFS= read -r r; do
         [ -f "$kdir/$r" ] || continue
         n=0
-        for doc in $(awk -F'\t' '$1 == "K" && $3 !~ /\./ { print $2 }' "$(flat "$kdir/$r")" | sort -u); do
+        while IFS= read -r doc; do
             n=$((n + 1))
             for field in apiVersion kind metadata.name; do
                 [ -n "$(val "$kdir/$r" "$doc" "$field")" ] ||
@@ -351,7 +176,8 @@ for k in "${kustomizations[@]}"; do
             */base/*) has "$kdir/$r" "$doc" metadata.namespace &&
                 fail "$(rel "$kdir/$r"): the base must be namespace-less" ;;
             esac
-        done
+        done < <(awk -F'\t' '$1 == "K" && $3 !~ /[.[]/ { print $2 }' "$(flat "$kdir/$r")" |
+            sort -un)
         [ "$n" -gt 0 ] || fail "$(rel "$kdir/$r"): no documents"
     done < <(list "$k" 1 resources)
 
@@ -362,7 +188,8 @@ for k in "${kustomizations[@]}"; do
         tkind=$(val "$k" 1 "patches[$i].target.kind")
         tname=$(val "$k" 1 "patches[$i].target.name")
         if [ -n "$p" ] && [ -f "$kdir/$p" ] && has "$kdir/$p" 1 "[0]"; then
-            [ -n "$tkind" ] && [ -n "$tname" ] || fail "$kr: JSON6902 patch $p needs target kind and name"
+            [ -n "$tkind" ] && [ -n "$tname" ] ||
+                fail "$kr: JSON6902 patch $p needs target kind and name"
             [ -n "$(val "$kdir/$p" 1 "[0].op")" ] && [ -n "$(val "$kdir/$p" 1 "[0].path")" ] ||
                 fail "$(rel "$kdir/$p"): a JSON6902 patch needs op and path"
         elif [ -n "$p" ] && [ -f "$kdir/$p" ]; then
@@ -393,15 +220,17 @@ for k in "${kustomizations[@]}"; do
         where="$(rel "$file") $kind/$name"
         case "$kind" in
         Deployment | StatefulSet)
-            subset "$file" "$doc" spec.selector.matchLabels "$file" "$doc" spec.template.metadata.labels ||
+            subset "$file" "$doc" spec.selector.matchLabels \
+                "$file" "$doc" spec.template.metadata.labels ||
                 fail "$where: selector does not match the pod labels"
             nc=$(count "$file" "$doc" spec.template.spec.containers)
             [ "$nc" -gt 0 ] || fail "$where: no containers"
             for ((c = 0; c < nc; c++)); do
-                cp=spec.template.spec.containers[$c]
+                cpath="spec.template.spec.containers[$c]"
                 for field in name image resources.requests.cpu resources.requests.memory \
                     resources.limits.memory; do
-                    [ -n "$(val "$file" "$doc" "$cp.$field")" ] || fail "$where: container $c has no $field"
+                    [ -n "$(val "$file" "$doc" "$cpath.$field")" ] ||
+                        fail "$where: container $c has no $field"
                 done
             done
             nv=$(count "$file" "$doc" spec.template.spec.volumes)
@@ -420,15 +249,18 @@ for k in "${kustomizations[@]}"; do
             found=0
             while IFS=$'\t' read -r _ _ wfile wdoc; do
                 [ -n "$wfile" ] || continue
-                if subset "$file" "$doc" "$sel" "$wfile" "$wdoc" spec.template.metadata.labels; then
+                if subset "$file" "$doc" "$sel" "$wfile" "$wdoc" \
+                    spec.template.metadata.labels; then
                     found=1
                 fi
             done <<<"$workloads"
             [ "$found" -eq 1 ] || fail "$where: its selector matches no pods"
             ;;
         HorizontalPodAutoscaler)
-            grep -q "^$(val "$file" "$doc" spec.scaleTargetRef.kind)	$(val "$file" "$doc" spec.scaleTargetRef.name)	" \
-                <<<"$objs" || fail "$where: scaleTargetRef names no object here"
+            tkind=$(val "$file" "$doc" spec.scaleTargetRef.kind)
+            tname=$(val "$file" "$doc" spec.scaleTargetRef.name)
+            grep -q "^$tkind	$tname	" <<<"$objs" ||
+                fail "$where: scaleTargetRef names no object here"
             ;;
         esac
     done <<<"$objs"
@@ -438,7 +270,7 @@ done
 while IFS= read -r f; do
     [ "$(basename "$f")" = kustomization.yaml ] && continue
     [ -n "${used[$f]:-}" ] || fail "$(rel "$f") is not listed in any kustomization.yaml"
-done < <(find "$k8s" -type f | sort)
+done < <(find -H "$k8s" -type f | sort)
 ok "kustomize references, manifests, patches and selectors"
 
 # ---------------------------------------------------------------------------------------------
@@ -446,14 +278,14 @@ ok "kustomize references, manifests, patches and selectors"
 base_objs=$(objects "$k8s/base")
 obj() { grep -m1 "^$1	$2	" <<<"$base_objs" | cut -f3,4; }
 list_ports() { # FILE DOC: the ports of a Service
-    awk -F'\t' -v d="$2" '$1 == "V" && $2 == d && $3 ~ /^spec\.ports\[[0-9]+\]\.port$/ { print $4 }' \
-        "$(flat "$1")"
+    awk -F'\t' -v d="$2" '$1 == "V" && $2 == d && $3 ~ /^spec\.ports\[[0-9]+\]\.port$/ {
+        print $4 }' "$(flat "$1")"
 }
 read -r rfile rdoc < <(obj Deployment hetki-router | tr '\t' ' ')
 if [ -z "${rfile:-}" ]; then
     fail "base: no Deployment hetki-router"
 else
-    c=spec.template.spec.containers[0]
+    c='spec.template.spec.containers[0]'
     declare -A env=() envref=()
     ne=$(count "$rfile" "$rdoc" "$c.env")
     for ((i = 0; i < ne; i++)); do
@@ -478,15 +310,17 @@ else
     if [ -z "${sfile:-}" ]; then
         fail "router Deployment: HETKI_REDIS_HOST=$rhost is no Service of the base"
     else
-        list_ports "$sfile" "$sdoc" | grep -qx "${env[HETKI_REDIS_PORT]:-6380}" ||
-            fail "router Deployment: Service $rhost has no port ${env[HETKI_REDIS_PORT]:-6380} (HETKI_REDIS_PORT)"
+        rport=${env[HETKI_REDIS_PORT]:-6380}
+        list_ports "$sfile" "$sdoc" | grep -qx "$rport" ||
+            fail "router Deployment: Service $rhost has no port $rport (HETKI_REDIS_PORT)"
     fi
     # Probes: GET /readyz and /healthz on the admin port (number or name of that port).
     declare -A cports=()
     np=$(count "$rfile" "$rdoc" "$c.ports")
     for ((i = 0; i < np; i++)); do
-        cports[$(val "$rfile" "$rdoc" "$c.ports[$i].name")]=$(val "$rfile" "$rdoc" "$c.ports[$i].containerPort")
-        cports[#$(val "$rfile" "$rdoc" "$c.ports[$i].containerPort")]=1
+        cport=$(val "$rfile" "$rdoc" "$c.ports[$i].containerPort")
+        cports[$(val "$rfile" "$rdoc" "$c.ports[$i].name")]=$cport
+        cports[#$cport]=1
     done
     for probe in readinessProbe:/readyz livenessProbe:/healthz; do
         kind=${probe%%:*}
@@ -495,7 +329,8 @@ else
         [[ "$port" =~ ^[0-9]+$ ]] || port=${cports[$port]:-}
         expect "$kind port" "$port" "$admin"
     done
-    for p in "${env[HETKI_ROUTER_CONTACTS_PORT]:-}" "${env[HETKI_ROUTER_EVENTS_PORT]:-}" "$admin"; do
+    for p in "${env[HETKI_ROUTER_CONTACTS_PORT]:-}" "${env[HETKI_ROUTER_EVENTS_PORT]:-}" \
+        "$admin"; do
         [ -n "${cports[#$p]:-}" ] || fail "router Deployment: no containerPort $p"
     done
     a=spec.template.metadata.annotations
@@ -522,9 +357,12 @@ cm_conf=$tmp/configmap-redis.conf
 if [ -z "${qfile:-}" ]; then
     fail "base: no StatefulSet redis"
 else
-    base_storage=$(val "$qfile" "$qdoc" "spec.volumeClaimTemplates[0].spec.resources.requests.storage")
+    base_storage=$(val "$qfile" "$qdoc" \
+        "spec.volumeClaimTemplates[0].spec.resources.requests.storage")
     [ -n "$base_storage" ] || fail "StatefulSet redis: no volumeClaimTemplates storage request"
-    cm=$(awk -F'\t' -v d="$qdoc" '$1 == "V" && $2 == d && $3 ~ /^spec\.template\.spec\.volumes\[[0-9]+\]\.configMap\.name$/ { print $4; exit }' "$(flat "$qfile")")
+    cm=$(awk -F'\t' -v d="$qdoc" '$1 == "V" && $2 == d &&
+        $3 ~ /^spec\.template\.spec\.volumes\[[0-9]+\]\.configMap\.name$/ { print $4; exit }' \
+        "$(flat "$qfile")")
     read -r cfile cdoc < <(obj ConfigMap "$cm" | tr '\t' ' ')
     if [ -z "${cfile:-}" ]; then
         fail "StatefulSet redis: no ConfigMap volume with redis.conf"
@@ -536,7 +374,8 @@ else
         done
         settings() { grep -vE '^[[:space:]]*(#|$)' "$1" | sed 's/[[:space:]]*$//' | sort; }
         diff <(settings "$cm_conf") <(settings "$deploy/redis/redis.conf") >"$tmp/conf.diff" ||
-            fail "ConfigMap $cm and deploy/redis/redis.conf differ: $(tr '\n' ' ' <"$tmp/conf.diff")"
+            fail "ConfigMap $cm and deploy/redis/redis.conf differ:" \
+                "$(tr '\n' ' ' <"$tmp/conf.diff")"
     fi
 fi
 
@@ -551,11 +390,15 @@ replicas_of() { # KUSTOMIZATION NAME
 dev=$k8s/overlays/dev/kustomization.yaml
 prod=$k8s/overlays/prod/kustomization.yaml
 if [ -f "$dev" ] && [ -f "$prod" ]; then
-    [ "$(replicas_of "$dev" hetki-router)" = 1 ] || fail "overlays/dev: hetki-router replicas is not 1"
-    [ "$(replicas_of "$prod" hetki-router)" = 3 ] || fail "overlays/prod: hetki-router replicas is not 3"
-    ! grep -rq volumeClaimTemplates "$k8s/overlays/dev" || fail "overlays/dev changes the Redis volume"
+    [ "$(replicas_of "$dev" hetki-router)" = 1 ] ||
+        fail "overlays/dev: hetki-router replicas is not 1"
+    [ "$(replicas_of "$prod" hetki-router)" = 3 ] ||
+        fail "overlays/prod: hetki-router replicas is not 3"
+    ! grep -rq volumeClaimTemplates "$k8s/overlays/dev" ||
+        fail "overlays/dev changes the Redis volume"
     prod_objs=$(objects "$k8s/overlays/prod")
-    read -r hfile hdoc < <(grep -m1 '^HorizontalPodAutoscaler	' <<<"$prod_objs" | cut -f3,4 | tr '\t' ' ')
+    read -r hfile hdoc < <(grep -m1 '^HorizontalPodAutoscaler	' <<<"$prod_objs" | cut -f3,4 |
+        tr '\t' ' ')
     if [ -z "${hfile:-}" ]; then
         fail "overlays/prod: no HorizontalPodAutoscaler"
     else
@@ -563,10 +406,14 @@ if [ -f "$dev" ] && [ -f "$prod" ]; then
             [ "$(val "$hfile" "$hdoc" spec.minReplicas)" = 2 ] &&
             [ "$(val "$hfile" "$hdoc" spec.maxReplicas)" = 10 ] &&
             [ "$(val "$hfile" "$hdoc" 'spec.metrics[0].resource.name')" = cpu ] &&
-            [ "$(val "$hfile" "$hdoc" 'spec.metrics[0].resource.target.averageUtilization')" = 70 ] ||
+            [ "$(val "$hfile" "$hdoc" \
+                'spec.metrics[0].resource.target.averageUtilization')" = 70 ] ||
             fail "overlays/prod: the autoscaler is not hetki-router, 2..10, CPU 70%"
     fi
-    prod_storage=$(grep -rh -A0 'storage:' "$k8s/overlays/prod" | awk '{ print $2 }' | head -n1)
+    prod_storage=$(for f in "$k8s"/overlays/prod/*.yaml; do
+        awk -F'\t' '$1 == "V" && $3 ~ /volumeClaimTemplates\[[0-9]+\]\.spec\.resources\.requests/ &&
+            $3 ~ /\.storage$/ { print $4 }' "$(flat "$f")"
+    done | head -n1)
     [ -n "$prod_storage" ] && [ "$prod_storage" != "${base_storage:-}" ] ||
         fail "overlays/prod: does not change the Redis volume size"
 else
@@ -578,7 +425,8 @@ ok "router Deployment, Redis StatefulSet and overlays"
 # 4. HETKI_* names: only those the binaries read, or CMake options. In files named after the
 # router, settings outside comments must be ones the router itself reads.
 known=$( (grep -rhoE '"HETKI_[A-Z0-9_]+"' "$src/services" "$src/common" 2>/dev/null | tr -d '"'
-    grep -rhoE --include=CMakeLists.txt 'option\(HETKI_[A-Z0-9_]+' "$src" 2>/dev/null | cut -c8-) |
+    grep -rhoE --include=CMakeLists.txt 'option\(HETKI_[A-Z0-9_]+' "$src" 2>/dev/null |
+        cut -c8-) |
     sort -u)
 router_known=$(grep -rhoE '"HETKI_[A-Z0-9_]+"' "$src/services/router" "$src/common" 2>/dev/null |
     tr -d '"' | sort -u)
@@ -591,12 +439,14 @@ else
             nnames=$((nnames + 1))
             allowed=$known
             case "$(basename "$f")" in
-            *router*) sed -n "${line}p" "$f" | grep -qE '^[[:space:]]*#' || allowed=$router_known ;;
+            *router*)
+                sed -n "${line}p" "$f" | grep -qE '^[[:space:]]*#' || allowed=$router_known
+                ;;
             esac
             grep -qx "$name" <<<"$allowed" ||
                 fail "$(rel "$f"):$line: $name is not a setting of the binaries it configures"
         done < <(grep -noE 'HETKI_[A-Z0-9_]*[A-Z0-9]' "$f")
-    done < <(find "$deploy" \( -path "$deploy/policies" -prune \) -o -type f -print | sort)
+    done < <(find -H "$deploy" \( -path "$deploy/policies" -prune \) -o -type f -print | sort)
     [ "$nnames" -gt 0 ] || fail "no HETKI_ names under deploy/ at all"
     ok "$nnames HETKI_ names under deploy/ are real settings"
 fi
@@ -617,12 +467,11 @@ else
         local img anchor
         img=$(val "$compose" 1 "services.$1.image")
         anchor=$(val "$compose" 1 "services.$1.<<")
-        [ -z "$img" ] && [ -n "$anchor" ] && img=$(val "$compose" 1 "x-${anchor#\*x-}.image")
         [ -z "$img" ] && [ -n "$anchor" ] && img=$(val "$compose" 1 "x-${anchor#\*}.image")
         echo "$img"
     }
-    routers=$(awk -F'\t' '$1 == "K" && $3 ~ /^services\.[^.]+$/ { sub(/^services\./, "", $3); print $3 }' \
-        "$(flat "$compose")" | grep '^router')
+    routers=$(awk -F'\t' '$1 == "K" && $3 ~ /^services\.[^.]+$/ {
+        sub(/^services\./, "", $3); print $3 }' "$(flat "$compose")" | grep '^router')
     [ "$(wc -w <<<"$routers")" -ge 2 ] || fail "compose: fewer than 2 router services"
     advertised=()
     for r in $routers; do
@@ -633,9 +482,13 @@ else
     while IFS= read -r v; do
         hostpath=${v%%:*}
         case "$hostpath" in
-        .* | /*) [ -e "$deploy/compose/$hostpath" ] || fail "compose: mounts $hostpath, which does not exist" ;;
+        ./* | ../*)
+            [ -e "$deploy/compose/$hostpath" ] ||
+                fail "compose: mounts $hostpath, which does not exist"
+            ;;
         esac
-    done < <(awk -F'\t' '$1 == "V" && $3 ~ /^services\.[^.]+\.volumes\[[0-9]+\]$/ { print $4 }' "$(flat "$compose")")
+    done < <(awk -F'\t' '$1 == "V" && $3 ~ /^services\.[^.]+\.volumes\[[0-9]+\]$/ { print $4 }' \
+        "$(flat "$compose")")
     ok "compose: redis and $(wc -w <<<"$routers") routers"
 fi
 
@@ -645,24 +498,26 @@ cf=$deploy/Containerfile
 if [ ! -f "$cf" ]; then
     fail "no deploy/Containerfile"
 else
-    stages=$(grep -nE '^FROM ' "$cf")
-    grep -qE '^FROM debian:12 AS build$' <<<"$(cut -d: -f2- <<<"$stages")" || fail "Containerfile: no 'FROM debian:12 AS build'"
-    grep -qE '^FROM debian:12-slim$' <<<"$(cut -d: -f2- <<<"$stages")" || fail "Containerfile: no 'FROM debian:12-slim' runtime stage"
+    grep -qE '^FROM debian:12 AS build$' "$cf" || fail "Containerfile: no 'FROM debian:12 AS build'"
+    grep -qE '^FROM debian:12-slim$' "$cf" || fail "Containerfile: no 'FROM debian:12-slim' stage"
     split=$(grep -nE '^FROM debian:12-slim' "$cf" | cut -d: -f1)
     build_part=$(head -n "$((${split:-1} - 1))" "$cf")
     run_part=$(tail -n "+${split:-1}" "$cf")
-    run_set=$(awk '/^run_packages=\(/ { on = 1; next } on && /^\)/ { exit } on { sub(/#.*/, ""); print }' \
-        "$src/scripts/install-deps" | tr -s ' \t' '\n' | grep -v '^$')
+    run_set=$(awk '/^run_packages=\(/ { on = 1; next } on && /^\)/ { exit }
+        on { sub(/#.*/, ""); print }' "$src/scripts/install-deps" | tr -s ' \t' '\n' | grep -v '^$')
     [ -n "$run_set" ] || fail "scripts/install-deps: no run_packages"
     for p in $run_set; do
         case "$p" in redis-server | redis-tools) continue ;; esac
-        grep -qE "(^|[[:space:]])$p([[:space:]]|$)" <<<"$build_part" || fail "Containerfile build stage lacks $p"
+        grep -qE "(^|[[:space:]])$p([[:space:]]|$)" <<<"$build_part" ||
+            fail "Containerfile build stage lacks $p"
     done
     for p in libzmq5 libprotobuf-c1 libhiredis0.14 libwebsockets17 libwebsockets-evlib-uv libuv1 \
         libjansson4 libsodium23; do
-        grep -qE "(^|[[:space:]])$p([[:space:]]|$)" <<<"$run_part" || fail "Containerfile runtime stage lacks $p"
+        grep -qE "(^|[[:space:]])$p([[:space:]]|$)" <<<"$run_part" ||
+            fail "Containerfile runtime stage lacks $p"
     done
-    grep -qE '^COPY --from=build .*/bin/? ' <<<"$run_part" || fail "Containerfile: the runtime stage copies no bin/"
+    grep -qE '^COPY --from=build .*/bin/? ' <<<"$run_part" ||
+        fail "Containerfile: the runtime stage copies no bin/"
     ok "Containerfile stages and packages"
 fi
 
@@ -683,9 +538,11 @@ if [ -f "$ru" ]; then
     for kv in EnvironmentFile=/etc/hetki/router-%i.env Restart=on-failure KillSignal=SIGTERM \
         TimeoutStopSec=30 NoNewPrivileges=yes ProtectSystem=strict ProtectHome=yes PrivateTmp=yes \
         DynamicUser=yes; do
-        unit_get "$ru" Service "${kv%%=*}" | grep -qx "${kv#*=}" || fail "$(rel "$ru"): no $kv in [Service]"
+        unit_get "$ru" Service "${kv%%=*}" | grep -qx "${kv#*=}" ||
+            fail "$(rel "$ru"): no $kv in [Service]"
     done
-    unit_get "$ru" Service ExecStart | grep -q '/hetki-router\b' || fail "$(rel "$ru"): ExecStart is not hetki-router"
+    unit_get "$ru" Service ExecStart | grep -q '/hetki-router\b' ||
+        fail "$(rel "$ru"): ExecStart is not hetki-router"
 fi
 if [ -f "$qu" ]; then
     exec_redis=$(unit_get "$qu" Service ExecStart)
@@ -699,7 +556,8 @@ if command -v systemd-analyze >/dev/null 2>&1; then
     for u in "$deploy"/systemd/*.service; do
         cp "$u" "$tmp/units/"
         # Programs not installed here are replaced by stubs (verify checks they are executable).
-        for prog in $(unit_get "$u" Service ExecStart | awk '{ sub(/^[-@:+!]+/, "", $1); print $1 }'); do
+        for prog in $(unit_get "$u" Service ExecStart |
+            awk '{ sub(/^[-@:+!]+/, "", $1); print $1 }'); do
             if [ ! -x "$prog" ]; then
                 printf '#!/bin/sh\nexit 0\n' >"$tmp/stubs/$(basename "$prog")"
                 chmod +x "$tmp/stubs/$(basename "$prog")"
@@ -720,7 +578,7 @@ fi
 ok "systemd units"
 
 # ---------------------------------------------------------------------------------------------
-# 8. Redis: the configurations load and persist; the ACL users allow and refuse what they should.
+# 8. Redis: the configurations load and persist; the ACL users allow and refuse as they should.
 # start_redis NAME ARGS...: starts redis-server on a unix socket only (no TCP port).
 start_redis() {
     local name=$1 i
@@ -738,7 +596,8 @@ start_redis() {
         kill -0 "$!" 2>/dev/null || break
         sleep 0.1
     done
-    fail "redis-server ($name) did not start: $(tail -n 5 "$tmp/$name.log" 2>/dev/null | tr '\n' ' ')"
+    fail "redis-server ($name) did not start: $( (grep -iE 'abort|fatal|error' "$tmp/$name.log" ||
+        tail -n 3 "$tmp/$name.log") 2>/dev/null | tail -n 3 | tr '\n' ' ')"
     return 1
 }
 config_is() { # NAME SETTING VALUE [redis-cli auth args]
@@ -758,34 +617,47 @@ acl_check() { # allow|deny USER DESCRIPTION redis-cli args...
         fail "ACL: $user may $what: $reply"
     fi
 }
+acl=$deploy/redis/users.acl
+# Redis ACL files take "user NAME rules..." lines only (no comments).
+bad=$(grep -nvE '^user [A-Za-z0-9_-]+( [^ ]+)*$' "$acl" 2>&1)
+[ -z "$bad" ] || fail "$(rel "$acl"): not an ACL user line: $bad"
+for user in default hetki-router hetki-gateway hetki-dashboard hetki-cli; do
+    grep -q "^user $user " "$acl" || fail "$(rel "$acl"): no user $user"
+done
 if command -v redis-server >/dev/null 2>&1 && command -v redis-cli >/dev/null 2>&1; then
-    acl=$deploy/redis/users.acl
     sed -E 's/^(user .*)$/\1 >test-pw/' "$acl" >"$tmp/users.acl"
     if start_redis acl "$deploy/redis/redis.conf" --aclfile "$tmp/users.acl"; then
         admin=(--user hetki-admin --pass test-pw)
         config_is acl appendonly yes "${admin[@]}"
         config_is acl appendfsync always "${admin[@]}"
         config_is acl maxmemory-policy noeviction "${admin[@]}"
+        # The registry scripts every service runs; the roles must be able to run them.
         beat=$src/common/lua/registry_beat.lua
         lst=$src/common/lua/registry_list.lua
+        [ -f "$beat" ] && [ -f "$lst" ] || fail "ACL: common/lua/registry_{beat,list}.lua not found"
         reg=('hk:{registry}:instances' 'hk:{registry}:inst:test/acl')
         acl_check allow hetki-router "write hetki keys" set 'hk:{acltest}:x' 1
         acl_check deny hetki-router "write other keys" set other:x 1
         acl_check deny hetki-router "flush everything" flushall
         acl_check deny hetki-router "change the configuration" config set appendfsync no
-        acl_check allow hetki-router "register" --eval "$beat" "${reg[@]}" , test acl 3000 ep tcp://x:1
-        acl_check allow hetki-router "list the registry" --eval "$lst" "${reg[0]}" , '' 'hk:{registry}:inst:'
-        acl_check allow hetki-gateway "register" --eval "$beat" "${reg[@]}" , test acl 3000
-        acl_check allow hetki-gateway "list the registry" --eval "$lst" "${reg[0]}" , '' 'hk:{registry}:inst:'
+        beat_args=(--eval "$beat" "${reg[@]}" ',' test acl 3000 ep tcp://x:1)
+        list_args=(--eval "$lst" "${reg[0]}" ',' '' 'hk:{registry}:inst:')
+        acl_check allow hetki-router "register" "${beat_args[@]}"
+        acl_check allow hetki-router "list the registry" "${list_args[@]}"
+        acl_check allow hetki-gateway "register" "${beat_args[@]}"
+        acl_check allow hetki-gateway "list the registry" "${list_args[@]}"
         acl_check deny hetki-gateway "write contacts" hset 'hk:{acltest}:contact:1' state queued
         acl_check deny hetki-gateway "write contacts from a script" \
             eval "return redis.call('SET', 'hk:{acltest}:contact:2', 1)" 0
         acl_check allow hetki-dashboard "read contacts" get 'hk:{acltest}:x'
         acl_check deny hetki-dashboard "write contacts" set 'hk:{acltest}:x' 2
-        acl_check allow hetki-dashboard "register" --eval "$beat" "${reg[@]}" , test acl 3000
-        acl_check allow hetki-cli "list the registry" --eval "$lst" "${reg[0]}" , '' 'hk:{registry}:inst:'
-        acl_check deny hetki-cli "register" --eval "$beat" "${reg[@]}" , test acl 3000
-        acl_check deny hetki-cli "read contacts" get 'hk:{acltest}:x'
+        acl_check allow hetki-dashboard "register" "${beat_args[@]}"
+        acl_check allow hetki-cli "list the registry" "${list_args[@]}"
+        acl_check allow hetki-cli "read contacts" get 'hk:{acltest}:x'
+        acl_check allow hetki-cli "store a policy" hset 'hk:{acltest}:policy' version 1
+        acl_check allow hetki-cli "add a tenant" sadd hk:tenants acltest
+        acl_check deny hetki-cli "write contacts" hset 'hk:{acltest}:contact:1' state queued
+        acl_check deny hetki-cli "flush everything" flushall
         reply=$(redis-cli -s "$tmp/acl.sock" ping 2>&1)
         is_denied <<<"$reply" || fail "ACL: anonymous access works: $reply"
         ok "deploy/redis/redis.conf loads and persists; users.acl roles behave"
@@ -818,10 +690,11 @@ else
 fi
 if command -v kubectl >/dev/null 2>&1 && kubectl kustomize --help >/dev/null 2>&1; then
     for k in "${kustomizations[@]}"; do
-        if kubectl kustomize "$(dirname "$k")" >"$tmp/kustomize.out" 2>&1 && [ -s "$tmp/kustomize.out" ]; then
-            ok "kubectl kustomize $(rel "$(dirname "$k")")"
+        kd=$(dirname "$k")
+        if kubectl kustomize "$kd" >"$tmp/kustomize.out" 2>&1 && [ -s "$tmp/kustomize.out" ]; then
+            ok "kubectl kustomize $(rel "$kd")"
         else
-            fail "kubectl kustomize $(rel "$(dirname "$k")"): $(tail -n 5 "$tmp/kustomize.out" | tr '\n' ' ')"
+            fail "kubectl kustomize $(rel "$kd"): $(tail -n 5 "$tmp/kustomize.out" | tr '\n' ' ')"
         fi
     done
 else

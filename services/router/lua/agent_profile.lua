@@ -6,6 +6,10 @@
 -- ARGV[8] languages "fi en"  ARGV[9] channels "phone chat"  ARGV[10] elig "queue:lang ..."
 local aid = ARGV[4]
 local a = hgetall(agent_key(aid))
+if a and num(a.load) > num(ARGV[6], 100) then
+  return result(E_CAPACITY, 'capacity ' .. ARGV[6] .. ' is below the load the agent holds now ('
+    .. a.load .. ')', display_state(a))
+end
 if a then
   -- Leave the sets of the old profile before joining the new ones.
   a.state_saved = a.state

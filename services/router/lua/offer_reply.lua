@@ -1,6 +1,6 @@
 -- offer_reply: the agent accepts or declines the offer of a contact. A declined contact goes
--- back to its queue (keeping its place) and is offered to the next agent, never again to
--- this one.
+-- back to its queue (keeping its place) and is offered to the next agent; this one is not
+-- asked again for P.decline_memory ms.
 -- KEYS[1] hk:{t}:contact:<id>   ARGV[4] agent id   ARGV[5] contact id   ARGV[6] accept|decline
 -- ARGV[7] command id (a resend returns the first answer)
 local cached = cmd_begin(ARGV[7])
