@@ -6,6 +6,7 @@
 
 #include "hk_clock.h"
 #include "hk_id.h"
+#include "rt_classify.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -18,19 +19,6 @@ typedef struct {
     Hetki__V1__Choices choices;
     char dedupe[HK_ID_LEN + 8];
 } s_send_t;
-
-static const char *s_class_name(Hetki__V1__ContactClass c) {
-    switch (c) {
-    case HETKI__V1__CONTACT_CLASS__CONTACT_CLASS_URGENT:
-        return "urgent";
-    case HETKI__V1__CONTACT_CLASS__CONTACT_CLASS_PERSONAL:
-        return "personal";
-    case HETKI__V1__CONTACT_CLASS__CONTACT_CLASS_ROUTINE:
-        return "routine";
-    default:
-        return "unspecified";
-    }
-}
 
 static void s_on_done(const Hetki__V1__Ack *ack, const char *error, void *arg) {
     cli_bus_t *bus = arg;
@@ -48,7 +36,7 @@ static void s_on_done(const Hetki__V1__Ack *ack, const char *error, void *arg) {
     }
     const Hetki__V1__RoutingDecision *d = ack->decision;
     printf("ack contact_id=%s duplicate=%d class=%s score=%d target=%s queue=%s reasons=",
-           ack->contact_id, ack->duplicate ? 1 : 0, d ? s_class_name(d->class_) : "unspecified",
+           ack->contact_id, ack->duplicate ? 1 : 0, d ? rt_class_name(d->class_) : "unspecified",
            d ? d->score : 0, d ? d->target : "", d ? d->queue : "");
     for (size_t i = 0; d && i < d->n_reasons; i++) {
         printf("%s%s", i ? "," : "", d->reasons[i]);

@@ -124,13 +124,7 @@ static void s_on_intake(const rt_intake_result_t *r, void *arg) {
         ack.error_code = r->error_code;
         ack.error_text = (char *)r->error_text;
     } else {
-        const rt_decision_t *d = r->decision;
-        dec.class_ = d->klass;
-        dec.score = d->score;
-        dec.target = (char *)d->target;
-        dec.queue = (char *)d->queue;
-        dec.n_reasons = d->n_reasons;
-        dec.reasons = (char **)d->reasons;
+        rt_decision_to_proto(r->decision, &dec);
         ack.contact_id = (char *)r->contact_id;
         ack.duplicate = r->duplicate;
         ack.decision = &dec;

@@ -287,3 +287,13 @@ Hetki__V1__ContactClass rt_class_parse(const char *name) {
     }
     return HETKI__V1__CONTACT_CLASS__CONTACT_CLASS_UNSPECIFIED;
 }
+
+void rt_decision_to_proto(const rt_decision_t *d, Hetki__V1__RoutingDecision *msg) {
+    hetki__v1__routing_decision__init(msg);
+    msg->class_ = d->klass;
+    msg->score = d->score;
+    msg->target = (char *)d->target;
+    msg->queue = (char *)d->queue;
+    msg->n_reasons = d->n_reasons;
+    msg->reasons = (char **)d->reasons;
+}

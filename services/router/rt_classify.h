@@ -64,6 +64,9 @@ void rt_classify_finish(rt_base_t *b, const rt_signals_t *s, const rt_policy_t *
 /* Copies src into dst so that dst's pointers refer to dst's own buffers. */
 void rt_decision_copy(rt_decision_t *dst, const rt_decision_t *src);
 
+/* Points msg (initialised here) at d's fields for the bus; msg is valid while d lives. */
+void rt_decision_to_proto(const rt_decision_t *d, Hetki__V1__RoutingDecision *msg);
+
 /* "urgent", "personal", "routine" (or "unspecified"). */
 const char *rt_class_name(Hetki__V1__ContactClass klass);
 

@@ -83,13 +83,7 @@ void rt_events_publish(rt_events_t *ev, const rt_event_t *e) {
     Hetki__V1__RoutingDecision dec = HETKI__V1__ROUTING_DECISION__INIT;
     Hetki__V1__ContactEvent ce = HETKI__V1__CONTACT_EVENT__INIT;
     if (e->decision) {
-        const rt_decision_t *d = e->decision;
-        dec.class_ = d->klass;
-        dec.score = d->score;
-        dec.target = (char *)d->target;
-        dec.queue = (char *)d->queue;
-        dec.n_reasons = d->n_reasons;
-        dec.reasons = (char **)d->reasons;
+        rt_decision_to_proto(e->decision, &dec);
         ce.decision = &dec;
     }
     ce.publisher = ev->publisher;

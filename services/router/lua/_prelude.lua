@@ -334,3 +334,17 @@ local function close_contact(cid, c, why)
   trail(cid, 'closed reason=' .. why .. ' followup_at=' .. (NOW + P.followup))
   event('contact.closed', cid, c.agent, 'closed', c.queue, 'reason=' .. why)
 end
+
+-- The agent and the contact a command names, or a refusal when either is unknown (keys are
+-- per tenant, so another tenant's contact is unknown here too).
+local function load_agent_contact(aid, cid)
+  local a = hgetall(agent_key(aid))
+  if not a then
+    return nil, nil, result(E_NOT_FOUND, 'unknown agent ' .. aid)
+  end
+  local c = hgetall(contact_key(cid))
+  if not c then
+    return a, nil, result(E_NOT_FOUND, 'unknown contact ' .. cid, display_state(a))
+  end
+  return a, c, nil
+end

@@ -8,13 +8,9 @@ if cached then
   return cached
 end
 local aid, cid, what = ARGV[4], ARGV[5], ARGV[6]
-local c = hgetall(contact_key(cid))
-local a = hgetall(agent_key(aid))
-if not a then
-  return result(E_NOT_FOUND, 'unknown agent ' .. aid)
-end
-if not c then
-  return result(E_NOT_FOUND, 'unknown contact ' .. cid, display_state(a))
+local a, c, refused = load_agent_contact(aid, cid)
+if refused then
+  return refused
 end
 if what == 'accept' and c.state ~= 'offered' and c.agent == aid then
   return result(E_OK, '', display_state(a), c.state) -- accepted before: same answer

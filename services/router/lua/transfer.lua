@@ -7,13 +7,9 @@ if cached then
   return cached
 end
 local aid, cid, to_queue, to_agent, note = ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
-local c = hgetall(contact_key(cid))
-local a = hgetall(agent_key(aid))
-if not a then
-  return result(E_NOT_FOUND, 'unknown agent ' .. aid)
-end
-if not c then
-  return result(E_NOT_FOUND, 'unknown contact ' .. cid, display_state(a))
+local a, c, refused = load_agent_contact(aid, cid)
+if refused then
+  return refused
 end
 if c.agent ~= aid or c.state ~= 'assigned' then
   return result(c.state == 'assigned' and E_NOT_YOURS or E_STATE,
