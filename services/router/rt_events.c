@@ -35,7 +35,7 @@ static void s_publish(rt_events_t *ev, const char *topic, hk_envelope_t *env) {
         return;
     }
     hk_frame_t frames[2] = {{(const uint8_t *)topic, strlen(topic)}, {buf, len}};
-    hk_zsock_send(ev->zs, frames, 2); /* PUB drops for slow subscribers by design */
+    hk_zsock_send(ev->zs, frames, 2);          /* PUB drops for slow subscribers by design */
     ev->last_sent = hk_clock_real_us() / 1000; /* transport time: real even when virtual */
 }
 

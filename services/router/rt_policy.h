@@ -20,14 +20,14 @@ typedef enum { RT_LANG_FI = 0, RT_LANG_SV, RT_LANG_EN, RT_LANG_COUNT } rt_lang_t
 typedef enum { RT_TENANT_ACTIVE = 0, RT_TENANT_SUSPENDED } rt_tenant_status_t;
 
 typedef struct {
-    char name[RT_POLICY_NAME];      /* [a-z0-9_-]+ */
-    char skill[RT_POLICY_NAME];     /* required skill ("" = none) */
-    int min_level;                  /* minimum skill level 1..5 */
-    int languages;                  /* bit mask of rt_lang_t served in this queue */
+    char name[RT_POLICY_NAME];        /* [a-z0-9_-]+ */
+    char skill[RT_POLICY_NAME];       /* required skill ("" = none) */
+    int min_level;                    /* minimum skill level 1..5 */
+    int languages;                    /* bit mask of rt_lang_t served in this queue */
     char overflow_to[RT_POLICY_NAME]; /* queue to overflow to ("" = none) */
-    int64_t overflow_after_ms;      /* wait before overflowing (0 = never) */
-    int64_t promise_ms;             /* the response time promised to customers */
-    int64_t target_answer_ms;       /* service-level target (answered within) */
+    int64_t overflow_after_ms;        /* wait before overflowing (0 = never) */
+    int64_t promise_ms;               /* the response time promised to customers */
+    int64_t target_answer_ms;         /* service-level target (answered within) */
 } rt_queue_policy_t;
 
 typedef struct {
@@ -46,26 +46,25 @@ typedef struct {
     rt_queue_policy_t queues[RT_POLICY_MAX_QUEUES];
     size_t n_queues;
     /* Which queue each kind of decision goes to (names of queues above). */
-    char voice_queue[RT_POLICY_NAME];       /* urgent/personal on the phone; callbacks */
-    char human_chat_queue[RT_POLICY_NAME];  /* urgent/personal without a phone number */
-    char async_queue[RT_POLICY_NAME];       /* routine */
+    char voice_queue[RT_POLICY_NAME];      /* urgent/personal on the phone; callbacks */
+    char human_chat_queue[RT_POLICY_NAME]; /* urgent/personal without a phone number */
+    char async_queue[RT_POLICY_NAME];      /* routine */
 
-    rt_lexicon_t lexicons[RT_LANG_COUNT];   /* defaults filled in when the file has none */
+    rt_lexicon_t lexicons[RT_LANG_COUNT]; /* defaults filled in when the file has none */
 
     /* Classification thresholds and weights (scores 0..100). */
-    int urgent_threshold;      /* score >= this is urgent */
-    int personal_threshold;    /* score >= this (and < urgent) is personal */
-    int weight_choice_urgent, weight_choice_person, weight_lexicon_urgent,
-        weight_lexicon_personal, weight_repeat, weight_first_contact, weight_vulnerable,
-        weight_vip, weight_phone_channel;
-    int64_t repeat_window_ms;  /* a contact within this of the previous one is a repeat */
+    int urgent_threshold;   /* score >= this is urgent */
+    int personal_threshold; /* score >= this (and < urgent) is personal */
+    int weight_choice_urgent, weight_choice_person, weight_lexicon_urgent, weight_lexicon_personal,
+        weight_repeat, weight_first_contact, weight_vulnerable, weight_vip, weight_phone_channel;
+    int64_t repeat_window_ms; /* a contact within this of the previous one is a repeat */
 
     /* Capacity: an agent has 100 units; what one contact of each channel costs. */
     int cost_phone, cost_chat, cost_email, cost_kiosk;
-    int occupancy_cap_pct;     /* no new offers above this rolling occupancy */
-    int64_t offer_lease_ms;    /* how long an offer waits for accept/decline */
-    int not_responding_after;  /* timed-out offers in a row before "not responding" */
-    int64_t recovery_pause_ms; /* pause after a contact marked distressing */
+    int occupancy_cap_pct;          /* no new offers above this rolling occupancy */
+    int64_t offer_lease_ms;         /* how long an offer waits for accept/decline */
+    int not_responding_after;       /* timed-out offers in a row before "not responding" */
+    int64_t recovery_pause_ms;      /* pause after a contact marked distressing */
     int64_t confirmation_window_ms; /* close unconfirmed resolutions after this */
     int64_t followup_after_ms;      /* follow-up after closing (7..14 days) */
     int64_t callback_threshold_ms;  /* offer a callback when the wait exceeds this */
