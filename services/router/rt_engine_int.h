@@ -10,8 +10,7 @@
 #define RT_MAX_ARGS 96
 
 enum {
-    RT_RESOLVE,
-    RT_INGEST,
+    RT_INTAKE,
     RT_PROFILE,
     RT_STATE,
     RT_OFFER,

@@ -1,6 +1,7 @@
-/* rt_intake: a contact's intake in two atomic steps: contact_resolve (dedupe check, customer
- * identity, history signals) and, after classification, contact_ingest (store, queue, offer,
- * estimated wait). */
+/* rt_intake: a contact's intake in one atomic step (contact_intake.lua). The router classifies
+ * the contact for every combination of the signals only Redis knows (repeat, first contact,
+ * vulnerable, VIP); the script resolves the customer, picks the matching decision, stores,
+ * queues and offers. Classification stays in C (rt_classify.c), the round trip stays one. */
 #include "rt_engine_int.h"
 
 #include "hk_clock.h"
@@ -19,7 +20,8 @@ typedef struct {
     void *arg;
     Hetki__V1__Contact *c; /* a deep copy: the request's buffers are gone after dispatch */
     rt_base_t base;
-    rt_decision_t decision;
+    rt_decision_t decisions[16]; /* by signal bits: repeat 8, first 4, vulnerable 2, VIP 1 */
+    rt_decision_t decision;      /* a duplicate's stored decision */
     char dedupe_key[400];
     char id[HK_ID_LEN + 1];
     char customer[HK_ID_LEN + 1];
@@ -110,7 +112,7 @@ static void s_answer_duplicate(s_intake_t *in, const redisReply *reply, size_t f
     in->fn(&res, in->arg);
 }
 
-static void s_on_ingested(hk_redis_t *r, redisReply *reply, void *arg) {
+static void s_on_intake(hk_redis_t *r, redisReply *reply, void *arg) {
     s_intake_t *in = arg;
     rt_engine_t *e = in->e;
     if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements < 8) {
@@ -120,29 +122,32 @@ static void s_on_ingested(hk_redis_t *r, redisReply *reply, void *arg) {
         rt_engine_done(e);
         return;
     }
-    const rt_policy_t *p = rt_policy_store_get(e->policies, in->c->tenant);
     if (rt_reply_int(reply, 6)) {
         s_answer_duplicate(in, reply, 8, rt_reply_str(reply, 5), rt_reply_str(reply, 3));
         s_intake_free(in);
         rt_engine_done(e);
         return;
     }
+    const rt_policy_t *p = rt_policy_store_get(e->policies, in->c->tenant);
+    long long index = rt_reply_int(reply, 8);
+    const rt_decision_t *d = &in->decisions[index >= 0 && index < 16 ? index : 0];
+    const rt_queue_policy_t *q = rt_policy_queue(p, d->queue);
     rt_intake_result_t res = {.error_code = HETKI__V1__ERROR_CODE__ERROR_NONE,
                               .error_text = "",
                               .contact_id = rt_reply_str(reply, 5),
                               .duplicate = 0,
-                              .decision = &in->decision,
+                              .decision = d,
                               .state = rt_reply_str(reply, 3),
                               .estimated_wait_ms = rt_reply_int(reply, 7),
-                              .promise_ms = in->promise_ms,
+                              .promise_ms = q ? q->promise_ms : 0,
                               .message =
                                   p->status == RT_TENANT_SUSPENDED ? p->suspended_message : ""};
     rt_event_t ev = {.kind = "contact.received",
                      .tenant = in->c->tenant,
                      .contact_id = res.contact_id,
                      .state = res.state,
-                     .queue = in->decision.queue,
-                     .decision = &in->decision};
+                     .queue = d->queue,
+                     .decision = d};
     rt_events_publish(e->events, &ev);
     rt_publish_script_events(e, in->c->tenant, reply);
     in->fn(&res, in->arg);
@@ -150,55 +155,90 @@ static void s_on_ingested(hk_redis_t *r, redisReply *reply, void *arg) {
     rt_engine_done(e);
 }
 
-static void s_on_resolved(hk_redis_t *r, redisReply *reply, void *arg) {
-    s_intake_t *in = arg;
-    rt_engine_t *e = in->e;
-    const Hetki__V1__Contact *c = in->c;
-    if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements < 6) {
-        HK_WARN("intake.resolve_failed", "tenant=%s error=\"%s\"", c->tenant,
-                reply && reply->type == REDIS_REPLY_ERROR ? reply->str : "no answer from redis");
-        s_intake_fail(in, HETKI__V1__ERROR_CODE__ERROR_UNAVAILABLE, "storage unavailable, retry");
+/* One decision as the script's "class|score|target|queue|reasons". */
+static void s_decision_arg(const rt_decision_t *d, char *out, size_t len) {
+    int n =
+        snprintf(out, len, "%s|%d|%s|%s|", rt_class_name(d->klass), d->score, d->target, d->queue);
+    for (size_t i = 0; i < d->n_reasons && n > 0 && (size_t)n < len; i++) {
+        n += snprintf(out + n, len - (size_t)n, "%s%s", i ? "," : "", d->reasons[i]);
+    }
+}
+
+/* Appends the customer identities the contact carries as kind, value pairs; returns how many
+ * pairs. The phone and email a customer typed in count as well as the ones the channel saw. */
+static int s_identities(rt_args_t *a, const Hetki__V1__CustomerIdentity *cu) {
+    if (!cu) {
+        return 0;
+    }
+    const char *pairs[][2] = {
+        {"phone", cu->phone_number[0] ? cu->phone_number : cu->entered_phone},
+        {"email", cu->email_address[0] ? cu->email_address : cu->entered_email},
+        {"chat", cu->chat_session},
+        {"phone", cu->phone_number[0] ? cu->entered_phone : ""},
+        {"email", cu->email_address[0] ? cu->entered_email : ""}};
+    int n = 0;
+    for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
+        if (pairs[i][1][0]) {
+            rt_arg(a, pairs[i][0]);
+            rt_arg(a, pairs[i][1]);
+            n++;
+        }
+    }
+    return n;
+}
+
+void rt_engine_intake(rt_engine_t *e, const Hetki__V1__Contact *c, rt_intake_fn *fn, void *arg) {
+    s_intake_t *in = calloc(1, sizeof *in);
+    assert(in);
+    in->e = e;
+    in->fn = fn;
+    in->arg = arg;
+    in->c = s_copy_contact(c);
+    e->inflight++;
+    if (!in->c) {
+        s_intake_fail(in, HETKI__V1__ERROR_CODE__ERROR_INTERNAL, "could not copy the contact");
         rt_engine_done(e);
         return;
     }
-    if (!strcmp(rt_reply_str(reply, 0), "dup")) {
-        s_answer_duplicate(in, reply, 2, rt_reply_str(reply, 1), rt_reply_str(reply, 7));
-        s_intake_free(in);
-        rt_engine_done(e);
-        return;
-    }
-    snprintf(in->customer, sizeof in->customer, "%s", rt_reply_str(reply, 1));
-    rt_signals_t sig = {.first_contact = (int)rt_reply_int(reply, 2),
-                        .repeat = (int)rt_reply_int(reply, 3),
-                        .vulnerable = (int)rt_reply_int(reply, 4),
-                        .vip = (int)rt_reply_int(reply, 5)};
+    c = in->c;
     const rt_policy_t *p = rt_policy_store_get(e->policies, c->tenant);
-    rt_classify_finish(&in->base, &sig, p, &in->decision);
-    const rt_decision_t *d = &in->decision;
-    const rt_queue_policy_t *q = rt_policy_queue(p, d->queue);
-    in->promise_ms = q ? q->promise_ms : 0;
-    const char *lang = s_lang(c->language); /* enqueue uses "any" if the queue lacks it */
-    char retention[24], cost[8], score[8], received[24], reasons[RT_MAX_REASONS * RT_REASON_LEN];
+    rt_classify_base(c, p, &in->base);
+    static char decision_args[16][RT_MAX_REASONS * RT_REASON_LEN + 128];
+    for (int i = 0; i < 16; i++) {
+        rt_signals_t sig = {.repeat = (i >> 3) & 1,
+                            .first_contact = (i >> 2) & 1,
+                            .vulnerable = (i >> 1) & 1,
+                            .vip = i & 1};
+        rt_classify_finish(&in->base, &sig, p, &in->decisions[i]);
+        s_decision_arg(&in->decisions[i], decision_args[i], sizeof decision_args[i]);
+    }
+    hk_id_new(in->id);
+    hk_id_new(in->customer);
+    snprintf(in->dedupe_key, sizeof in->dedupe_key, "hk:{%s}:dedupe:%s:%s", c->tenant,
+             rt_channel_name(c->channel), c->dedupe_key);
+    char retention[24], window[24], cost[8], n_ids[8], received[24];
     snprintf(retention, sizeof retention, "%ld", e->opts.dedupe_retention_s);
+    snprintf(window, sizeof window, "%lld", (long long)p->repeat_window_ms);
     snprintf(cost, sizeof cost, "%d", s_cost(p, c->channel));
-    snprintf(score, sizeof score, "%d", d->score);
     snprintf(received, sizeof received, "%lld",
              (long long)(c->received_at_ms > 0 ? c->received_at_ms : hk_clock_now_ms()));
-    reasons[0] = '\0';
-    for (size_t i = 0; i < d->n_reasons; i++) {
-        size_t used = strlen(reasons);
-        snprintf(reasons + used, sizeof reasons - used, "%s%s", i ? "," : "", d->reasons[i]);
-    }
     rt_args_t a;
     rt_args_begin(e, &a, in->dedupe_key, c->tenant);
     rt_arg(&a, in->id);
     rt_arg(&a, retention);
     rt_arg(&a, in->customer);
-    rt_arg(&a, p->status == RT_TENANT_SUSPENDED ? "" : d->queue);
-    rt_arg(&a, lang);
+    rt_arg(&a, window);
+    rt_arg(&a, p->status == RT_TENANT_SUSPENDED ? "1" : "0");
+    rt_arg(&a, s_lang(c->language)); /* enqueue uses "any" if the queue lacks it */
     rt_arg(&a, cost);
-    rt_arg(&a, score);
-    rt_arg(&a, sig.repeat ? "1" : "0");
+    int n_pos = a.argc;
+    rt_arg(&a, "0");
+    snprintf(n_ids, sizeof n_ids, "%d", s_identities(&a, c->customer));
+    a.argv[n_pos] = n_ids;
+    a.lens[n_pos] = strlen(n_ids);
+    for (int i = 0; i < 16; i++) {
+        rt_arg(&a, decision_args[i]);
+    }
     const Hetki__V1__CustomerIdentity *cu = c->customer;
     const Hetki__V1__Choices *ch = c->choices;
     rt_field(&a, "id", in->id);
@@ -226,57 +266,7 @@ static void s_on_resolved(hk_redis_t *r, redisReply *reply, void *arg) {
     rt_field(&a, "received_at_ms", received);
     rt_field(&a, "gateway", c->gateway);
     rt_field(&a, "router", e->instance);
-    rt_field(&a, "class", rt_class_name(d->klass));
-    rt_field(&a, "target", d->target);
-    rt_field(&a, "reasons", reasons);
-    rt_field(&a, "first_contact", sig.first_contact ? "1" : "");
-    if (hk_redis_eval(e->redis, e->scripts[RT_INGEST], 1, a.argc, a.argv, a.lens, s_on_ingested,
-                      in) != 0) {
-        s_intake_fail(in, HETKI__V1__ERROR_CODE__ERROR_UNAVAILABLE, "storage unavailable, retry");
-        rt_engine_done(e);
-    }
-}
-
-void rt_engine_intake(rt_engine_t *e, const Hetki__V1__Contact *c, rt_intake_fn *fn, void *arg) {
-    s_intake_t *in = calloc(1, sizeof *in);
-    assert(in);
-    in->e = e;
-    in->fn = fn;
-    in->arg = arg;
-    in->c = s_copy_contact(c);
-    e->inflight++;
-    if (!in->c) {
-        s_intake_fail(in, HETKI__V1__ERROR_CODE__ERROR_INTERNAL, "could not copy the contact");
-        rt_engine_done(e);
-        return;
-    }
-    const rt_policy_t *p = rt_policy_store_get(e->policies, c->tenant);
-    rt_classify_base(in->c, p, &in->base);
-    hk_id_new(in->id);
-    hk_id_new(in->customer);
-    snprintf(in->dedupe_key, sizeof in->dedupe_key, "hk:{%s}:dedupe:%s:%s", c->tenant,
-             rt_channel_name(c->channel), c->dedupe_key);
-    char window[24];
-    snprintf(window, sizeof window, "%lld", (long long)p->repeat_window_ms);
-    rt_args_t a;
-    rt_args_begin(e, &a, in->dedupe_key, c->tenant);
-    rt_arg(&a, in->customer);
-    rt_arg(&a, window);
-    const Hetki__V1__CustomerIdentity *cu = in->c->customer;
-    if (cu) {
-        const char *phone = cu->phone_number[0] ? cu->phone_number : cu->entered_phone;
-        const char *email = cu->email_address[0] ? cu->email_address : cu->entered_email;
-        rt_field(&a, "phone", phone);
-        rt_field(&a, "email", email);
-        rt_field(&a, "chat", cu->chat_session);
-        if (cu->phone_number[0] && cu->entered_phone[0]) {
-            rt_field(&a, "phone", cu->entered_phone);
-        }
-        if (cu->email_address[0] && cu->entered_email[0]) {
-            rt_field(&a, "email", cu->entered_email);
-        }
-    }
-    if (hk_redis_eval(e->redis, e->scripts[RT_RESOLVE], 1, a.argc, a.argv, a.lens, s_on_resolved,
+    if (hk_redis_eval(e->redis, e->scripts[RT_INTAKE], 1, a.argc, a.argv, a.lens, s_on_intake,
                       in) != 0) {
         s_intake_fail(in, HETKI__V1__ERROR_CODE__ERROR_UNAVAILABLE, "storage unavailable, retry");
         rt_engine_done(e);
