@@ -13,6 +13,7 @@ int cli_status(int argc, char **argv);
 int cli_agent(int argc, char **argv);
 int cli_confirm(int argc, char **argv);
 int cli_policy(int argc, char **argv);
+int cli_customer(int argc, char **argv);
 int cli_explain(int argc, char **argv);
 int cli_snapshot(int argc, char **argv);
 

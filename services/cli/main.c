@@ -14,6 +14,8 @@ static void s_usage(FILE *out) {
             "  agent <command> ...      agent profile and commands (hetki agent, no arguments)\n"
             "  confirm --tenant T --contact C [--no]\n"
             "                           the customer's answer to a proposed resolution\n"
+            "  customer flag --tenant T (--phone N|--email A|--chat S) [--vulnerable on|off]\n"
+            "                [--vip on|off]   flags classification weighs at intake\n"
             "  policy load FILE | check FILE | show TENANT\n"
             "                           validate, store (versioned) or print a tenant policy\n"
             "  explain CONTACT_ID [--tenant T]\n"
@@ -42,6 +44,9 @@ int main(int argc, char **argv) {
     }
     if (!strcmp(argv[1], "confirm")) {
         return cli_confirm(argc - 2, argv + 2);
+    }
+    if (!strcmp(argv[1], "customer")) {
+        return cli_customer(argc - 2, argv + 2);
     }
     if (!strcmp(argv[1], "policy")) {
         return cli_policy(argc - 2, argv + 2);

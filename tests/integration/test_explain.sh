@@ -141,6 +141,20 @@ CID2=$(sed -n 's/^ack contact_id=\([^ ]*\).*/\1/p' "$TMP/send2.out")
 expect_in "$TMP/explain3.out" "class        routine"
 expect_in "$TMP/explain3.out" "routine: the async queue"
 
+# Customer flags: set before the customer's first contact, weighed at intake, in the reasons.
+"$H" customer flag --tenant $T --phone +358409999999 --vulnerable on --vip on >"$TMP/flag.out" 2>&1 ||
+    fail "customer flag failed: $(cat "$TMP/flag.out")"
+expect_in "$TMP/flag.out" "vulnerable=1 vip=1"
+"$H" send --tenant $T --channel email --text "question about my loan" \
+    --phone +358409999999 >"$TMP/flagged.out" 2>&1 || fail "send for the flagged customer failed"
+expect_in "$TMP/flagged.out" "customer:vulnerable"
+expect_in "$TMP/flagged.out" "customer:vip"
+"$H" customer flag --tenant $T --phone +358409999999 --vulnerable off >"$TMP/flag.out" 2>&1
+expect_in "$TMP/flag.out" "vulnerable=0 vip=1"
+"$H" customer flag --tenant $T --phone +358409999999 --vulnerable maybe >/dev/null 2>&1
+rc=$?
+[ "$rc" = 2 ] || fail "customer flag with a bad value exited $rc, not 2"
+
 # Unknown contact, wrong tenant, unknown tenant, bad usage, unreachable Redis.
 "$H" explain 01NOSUCHCONTACT0000000000 >"$TMP/none.out" 2>&1
 rc=$?

@@ -233,7 +233,18 @@ local function make_offer(cid, aid, why)
   agent_load(aid, a, num(c.cost, P.min_cost))
   timer_add('lease', cid, until_)
   trail(cid, 'offered agent=' .. aid .. ' lease_until=' .. until_ .. ' why=' .. why)
-  event('contact.offered', cid, aid, 'offered', c.queue, 'lease_until=' .. until_)
+  -- The offer carries the customer and their latest other contacts, so the agent sees the
+  -- history before accepting (details: hk:{t}:customer:<id> and each contact's hash).
+  local history = {}
+  if c.customer then
+    for _, other in ipairs(redis.call('ZREVRANGE', key('customer', c.customer, 'contacts'), 0, 5)) do
+      if other ~= cid and #history < 5 then
+        history[#history + 1] = other
+      end
+    end
+  end
+  event('contact.offered', cid, aid, 'offered', c.queue, 'lease_until=' .. until_ ..
+    ' customer=' .. (c.customer or '') .. ' history=' .. table.concat(history, ','))
 end
 
 -- Offers one newly queued contact at once when a free agent may take it. Enough at intake:
