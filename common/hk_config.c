@@ -35,6 +35,7 @@ static int s_in_choices(const char *choices, const char *text) {
 int hk_config_set(const hk_cfg_entry_t *e, const char *text, char *err, size_t errlen) {
     long v = 0;
     switch (e->type) {
+    case HK_CFG_SECRET:
     case HK_CFG_STRING: {
         size_t len = strlen(text);
         if ((long)len < e->min || (long)len > e->max || len >= HK_CFG_STR_MAX) {
@@ -105,7 +106,9 @@ int hk_config_load(const hk_cfg_entry_t *table, size_t n, char *err, size_t errl
 void hk_config_print(const hk_cfg_entry_t *table, size_t n, FILE *out) {
     for (size_t i = 0; i < n; i++) {
         const hk_cfg_entry_t *e = &table[i];
-        if (e->type == HK_CFG_STRING || e->type == HK_CFG_ENUM) {
+        if (e->type == HK_CFG_SECRET) {
+            fprintf(out, "config %s=%s\n", e->name, *(const char *)e->target ? "***" : "\"\"");
+        } else if (e->type == HK_CFG_STRING || e->type == HK_CFG_ENUM) {
             fprintf(out, "config %s=\"%s\"\n", e->name, (const char *)e->target);
         } else {
             fprintf(out, "config %s=%ld\n", e->name, *(const long *)e->target);

@@ -15,6 +15,7 @@ typedef enum {
     HK_CFG_PORT,   /* target: long; 0..65535 (0 asks for an ephemeral port where allowed) */
     HK_CFG_BOOL,   /* target: long; accepts 1/0, true/false, yes/no, on/off */
     HK_CFG_ENUM,   /* target: char[HK_CFG_STR_MAX]; value must be one of choices ("a|b|c") */
+    HK_CFG_SECRET, /* like HK_CFG_STRING, but printed as "***" when set */
 } hk_cfg_type_t;
 
 typedef struct {
@@ -29,54 +30,41 @@ typedef struct {
 
 /* Settings every service shares. */
 typedef struct {
-    char instance[HK_CFG_STR_MAX];       /* HETKI_INSTANCE; empty means <service>-<host>-<pid> */
+    char instance[HK_CFG_STR_MAX];       /* HETKI_INSTANCE; empty: <service>-<host>-<pid> */
     char log_level[HK_CFG_STR_MAX];      /* HETKI_LOG_LEVEL */
     char redis_host[HK_CFG_STR_MAX];     /* HETKI_REDIS_HOST */
     long redis_port;                     /* HETKI_REDIS_PORT */
+    char redis_user[HK_CFG_STR_MAX];     /* HETKI_REDIS_USER: ACL user; empty: default */
+    char redis_password[HK_CFG_STR_MAX]; /* HETKI_REDIS_PASSWORD; empty: no AUTH */
     char bind_host[HK_CFG_STR_MAX];      /* HETKI_BIND_HOST: where listeners bind */
-    char advertise_host[HK_CFG_STR_MAX]; /* HETKI_ADVERTISE_HOST: what peers are told; empty = bind
-                                          */
+    char advertise_host[HK_CFG_STR_MAX]; /* HETKI_ADVERTISE_HOST; empty: the bind host */
     long admin_port;                     /* HETKI_ADMIN_PORT (per service default) */
     long registry_ttl_ms;                /* HETKI_REGISTRY_TTL_MS */
 } hk_base_config_t;
 
 /* The entries for hk_base_config_t; admin_default is the service's default admin port. */
-#define HK_BASE_CONFIG_ENTRIES(cfg, admin_default)                                                   \
-    {"HETKI_INSTANCE",                                                                               \
-     HK_CFG_STRING,                                                                                  \
-     "",                                                                                             \
-     0,                                                                                              \
-     95,                                                                                             \
-     NULL,                                                                                           \
-     (cfg)->instance,                                                                                \
-     "instance id (default <service>-<host>-<pid>)"},                                                \
-        {"HETKI_LOG_LEVEL",       HK_CFG_ENUM,      "info",         0, 0,                            \
-         "debug|info|warn|error", (cfg)->log_level, "log threshold"},                                \
-        {"HETKI_REDIS_HOST", HK_CFG_STRING, "127.0.0.1", 1, 255, NULL,                               \
-         (cfg)->redis_host,  "Redis host"},                                                          \
-        {"HETKI_REDIS_PORT", HK_CFG_PORT, "6380", 1, 65535, NULL, &(cfg)->redis_port, "Redis port"}, \
-        {"HETKI_BIND_HOST",          HK_CFG_STRING, "127.0.0.1", 1, 255, NULL, (cfg)->bind_host,     \
-         "address listeners bind to"},                                                               \
-        {"HETKI_ADVERTISE_HOST",                                                                     \
-         HK_CFG_STRING,                                                                              \
-         "",                                                                                         \
-         0,                                                                                          \
-         255,                                                                                        \
-         NULL,                                                                                       \
-         (cfg)->advertise_host,                                                                      \
-         "address registered for peers (default: bind host)"},                                       \
-        {"HETKI_ADMIN_PORT",                                                                         \
-         HK_CFG_PORT,                                                                                \
-         admin_default,                                                                              \
-         0,                                                                                          \
-         65535,                                                                                      \
-         NULL,                                                                                       \
-         &(cfg)->admin_port,                                                                         \
-         "admin HTTP port (/healthz /readyz /metrics)"},                                             \
-    {                                                                                                \
-        "HETKI_REGISTRY_TTL_MS", HK_CFG_INT, "3000", 300, 600000, NULL, &(cfg)->registry_ttl_ms,     \
-            "service registration lifetime; heartbeats every third of it"                            \
-    }
+// clang-format off
+#define HK_BASE_CONFIG_ENTRIES(cfg, admin_default) \
+    {"HETKI_INSTANCE", HK_CFG_STRING, "", 0, 95, NULL, (cfg)->instance, \
+     "instance id (default <service>-<host>-<pid>)"}, \
+    {"HETKI_LOG_LEVEL", HK_CFG_ENUM, "info", 0, 0, "debug|info|warn|error", (cfg)->log_level, \
+     "log threshold"}, \
+    {"HETKI_REDIS_HOST", HK_CFG_STRING, "127.0.0.1", 1, 255, NULL, (cfg)->redis_host, \
+     "Redis host"}, \
+    {"HETKI_REDIS_PORT", HK_CFG_PORT, "6380", 1, 65535, NULL, &(cfg)->redis_port, "Redis port"}, \
+    {"HETKI_REDIS_USER", HK_CFG_STRING, "", 0, 128, NULL, (cfg)->redis_user, \
+     "Redis ACL user (empty: the default user)"}, \
+    {"HETKI_REDIS_PASSWORD", HK_CFG_SECRET, "", 0, 255, NULL, (cfg)->redis_password, \
+     "Redis password (empty: no AUTH); printed as ***"}, \
+    {"HETKI_BIND_HOST", HK_CFG_STRING, "127.0.0.1", 1, 255, NULL, (cfg)->bind_host, \
+     "address listeners bind to"}, \
+    {"HETKI_ADVERTISE_HOST", HK_CFG_STRING, "", 0, 255, NULL, (cfg)->advertise_host, \
+     "address registered for peers (default: bind host)"}, \
+    {"HETKI_ADMIN_PORT", HK_CFG_PORT, admin_default, 0, 65535, NULL, &(cfg)->admin_port, \
+     "admin HTTP port (/healthz /readyz /metrics)"}, \
+    {"HETKI_REGISTRY_TTL_MS", HK_CFG_INT, "3000", 300, 600000, NULL, &(cfg)->registry_ttl_ms, \
+     "service registration lifetime; heartbeats every third of it"}
+// clang-format on
 
 /* Loads every entry from the environment (or its default). Returns 0, or -1 with a message
  * naming the variable, the bad value and what is expected in err. */

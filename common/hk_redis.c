@@ -36,6 +36,10 @@ struct hk_redis_t {
     hk_redis_state_fn *state_fn;
     void *state_arg;
     size_t inflight;
+    char user[128];
+    char password[256];
+    uv_timer_t watchdog;
+    uint64_t last_answer; /* uv_now when Redis last answered anything */
 };
 
 typedef struct {
@@ -80,6 +84,7 @@ static void s_on_script_loaded(redisAsyncContext *ac, void *reply_, void *privda
     if (!r || r->destroying) {
         return;
     }
+    r->last_answer = uv_now(r->loop);
     if (!reply || reply->type != REDIS_REPLY_STRING || reply->len != 40) {
         HK_ERROR("redis.script_load_failed", "script=%s error=\"%s\"", s->name,
                  reply && reply->type == REDIS_REPLY_ERROR ? reply->str : "no reply");
@@ -93,6 +98,25 @@ static void s_on_script_loaded(redisAsyncContext *ac, void *reply_, void *privda
     }
 }
 
+static void s_load_scripts(hk_redis_t *r);
+
+static void s_on_auth(redisAsyncContext *ac, void *reply_, void *privdata) {
+    hk_redis_t *r = ac->data;
+    redisReply *reply = reply_;
+    if (!r || r->destroying || !reply) {
+        return;
+    }
+    r->last_answer = uv_now(r->loop);
+    if (reply->type == REDIS_REPLY_ERROR) {
+        /* Wrong credentials stay wrong: keep retrying with backoff, loudly. */
+        HK_ERROR("redis.auth_failed", "host=%s port=%d user=%s error=\"%s\"", r->host, r->port,
+                 r->user[0] ? r->user : "default", reply->str);
+        redisAsyncDisconnect(ac);
+        return;
+    }
+    s_load_scripts(r);
+}
+
 static void s_on_connect(const redisAsyncContext *ac, int status) {
     hk_redis_t *r = ac->data;
     if (status != REDIS_OK) {
@@ -103,6 +127,19 @@ static void s_on_connect(const redisAsyncContext *ac, int status) {
         return;
     }
     HK_INFO("redis.connected", "host=%s port=%d scripts=%d", r->host, r->port, r->nscripts);
+    r->last_answer = uv_now(r->loop);
+    if (r->password[0]) {
+        if (r->user[0]) {
+            redisAsyncCommand(r->ac, s_on_auth, NULL, "AUTH %s %s", r->user, r->password);
+        } else {
+            redisAsyncCommand(r->ac, s_on_auth, NULL, "AUTH %s", r->password);
+        }
+        return;
+    }
+    s_load_scripts(r);
+}
+
+static void s_load_scripts(hk_redis_t *r) {
     r->scripts_pending = r->nscripts;
     if (r->nscripts == 0) {
         r->backoff_ms = S_BACKOFF_MIN_MS;
@@ -150,6 +187,22 @@ static void s_connect(hk_redis_t *r) {
     redisAsyncSetDisconnectCallback(ac, s_on_disconnect);
 }
 
+/* Drops a connection that sits on unanswered commands (a hung server or network), so that
+ * the callers' callbacks run (NULL replies) and a new connection is made. */
+static void s_on_watchdog(uv_timer_t *t) {
+    hk_redis_t *r = t->data;
+    if (r->ac && !r->destroying && r->inflight > 0 &&
+        uv_now(r->loop) - r->last_answer > HK_REDIS_STALL_MS) {
+        HK_ERROR("redis.stalled", "host=%s port=%d inflight=%zu silent_ms=%llu", r->host, r->port,
+                 r->inflight, (unsigned long long)(uv_now(r->loop) - r->last_answer));
+        redisAsyncContext *ac = r->ac;
+        r->ac = NULL;
+        s_set_ready(r, false);
+        redisAsyncFree(ac); /* outside any hiredis callback: callbacks get NULL now */
+        s_schedule_reconnect(r);
+    }
+}
+
 hk_redis_t *hk_redis_new(uv_loop_t *loop, const char *host, int port) {
     hk_redis_t *r = calloc(1, sizeof *r);
     assert(r);
@@ -159,7 +212,15 @@ hk_redis_t *hk_redis_new(uv_loop_t *loop, const char *host, int port) {
     r->backoff_ms = S_BACKOFF_MIN_MS;
     uv_timer_init(loop, &r->retry);
     r->retry.data = r;
+    uv_timer_init(loop, &r->watchdog);
+    r->watchdog.data = r;
     return r;
+}
+
+void hk_redis_auth(hk_redis_t *r, const char *user, const char *password) {
+    assert(r && !r->started);
+    snprintf(r->user, sizeof r->user, "%s", user ? user : "");
+    snprintf(r->password, sizeof r->password, "%s", password ? password : "");
 }
 
 int hk_redis_script(hk_redis_t *r, const char *name, const char *body) {
@@ -178,6 +239,7 @@ void hk_redis_on_state(hk_redis_t *r, hk_redis_state_fn *fn, void *arg) {
 
 void hk_redis_start(hk_redis_t *r) {
     r->started = true;
+    uv_timer_start(&r->watchdog, s_on_watchdog, 1000, 1000);
     s_connect(r);
 }
 
@@ -196,6 +258,9 @@ static void s_on_reply(redisAsyncContext *ac, void *reply_, void *privdata) {
     hk_redis_t *r = req->r;
     redisReply *reply = reply_;
     r->inflight--;
+    if (reply) {
+        r->last_answer = uv_now(r->loop);
+    }
     if (reply && req->script >= 0 && reply->type == REDIS_REPLY_ERROR &&
         strncmp(reply->str, "NOSCRIPT", 8) == 0 && !r->destroying) {
         HK_WARN("redis.noscript", "script=%s action=eval", r->scripts[req->script].name);
@@ -300,12 +365,17 @@ int hk_redis_command(hk_redis_t *r, int argc, const char **argv, const size_t *a
     return 0;
 }
 
-static void s_on_retry_closed(uv_handle_t *h) {
+static void s_on_watchdog_closed(uv_handle_t *h) {
     hk_redis_t *r = h->data;
     for (int i = 0; i < r->nscripts; i++) {
         free(r->scripts[i].body);
     }
     free(r);
+}
+
+static void s_on_retry_closed(uv_handle_t *h) {
+    hk_redis_t *r = h->data;
+    uv_close((uv_handle_t *)&r->watchdog, s_on_watchdog_closed);
 }
 
 /* Frees the hiredis context outside any hiredis callback (hiredis defers a free requested
@@ -328,6 +398,7 @@ void hk_redis_destroy(hk_redis_t **r_p) {
     }
     *r_p = NULL;
     r->destroying = true;
+    uv_timer_stop(&r->watchdog);
     uv_timer_stop(&r->retry);
     uv_timer_start(&r->retry, s_finish_destroy, 0, 0);
 }

@@ -21,12 +21,19 @@ typedef void(hk_redis_state_fn)(hk_redis_t *r, bool ready, void *arg);
 /* Creates a client for host:port; nothing connects until hk_redis_start. */
 hk_redis_t *hk_redis_new(uv_loop_t *loop, const char *host, int port);
 
+/* Authenticates every (re)connection with AUTH [user] password before anything else; user
+ * may be "" for the default user. Call before hk_redis_start; no-op when password is "". */
+void hk_redis_auth(hk_redis_t *r, const char *user, const char *password);
+
 /* Registers a Lua script (body copied) before start; returns its handle (>= 0). */
 int hk_redis_script(hk_redis_t *r, const char *name, const char *body);
 
 void hk_redis_on_state(hk_redis_t *r, hk_redis_state_fn *fn, void *arg);
 
-/* Connects (and keeps reconnecting with backoff until destroyed). */
+/* Connects (and keeps reconnecting with backoff until destroyed). A connection that leaves
+ * commands unanswered for HK_REDIS_STALL_MS is dropped and made again (hiredis has no
+ * command timeouts of its own), so callers get NULL replies instead of waiting forever. */
+#define HK_REDIS_STALL_MS 5000
 void hk_redis_start(hk_redis_t *r);
 
 bool hk_redis_ready(const hk_redis_t *r);

@@ -70,6 +70,7 @@ hk_service_t *hk_service_new(const char *name, const hk_base_config_t *base) {
     assert(svc->zctx);
     svc->metrics = hk_metrics_new();
     svc->redis = hk_redis_new(&svc->loop, base->redis_host, (int)base->redis_port);
+    hk_redis_auth(svc->redis, base->redis_user, base->redis_password);
     svc->registry =
         hk_registry_new(&svc->loop, svc->redis, name, base->instance, (int)base->registry_ttl_ms);
     return svc;

@@ -25,6 +25,8 @@ struct cli_bus_t {
     char redis_host[HK_CFG_STR_MAX];
     long redis_port;
     char router[HK_CFG_STR_MAX];
+    char redis_user[HK_CFG_STR_MAX];
+    char redis_password[HK_CFG_STR_MAX];
 };
 
 cli_bus_t *cli_bus_new(int timeout_ms) {
@@ -35,6 +37,8 @@ cli_bus_t *cli_bus_new(int timeout_ms) {
         {"HETKI_REDIS_HOST", HK_CFG_STRING, "127.0.0.1", 1, 255, NULL, bus->redis_host, ""},
         {"HETKI_REDIS_PORT", HK_CFG_PORT, "6380", 1, 65535, NULL, &bus->redis_port, ""},
         {"HETKI_ROUTER_ENDPOINT", HK_CFG_STRING, "", 0, 255, NULL, bus->router, ""},
+        {"HETKI_REDIS_USER", HK_CFG_STRING, "", 0, 128, NULL, bus->redis_user, ""},
+        {"HETKI_REDIS_PASSWORD", HK_CFG_SECRET, "", 0, 255, NULL, bus->redis_password, ""},
         {"HETKI_LOG_LEVEL", HK_CFG_ENUM, "warn", 0, 0, "debug|info|warn|error", log_level, ""},
     };
     char err[512];
@@ -50,6 +54,7 @@ cli_bus_t *cli_bus_new(int timeout_ms) {
     uv_loop_init(&bus->loop);
     bus->zctx = zmq_ctx_new();
     bus->redis = hk_redis_new(&bus->loop, bus->redis_host, (int)bus->redis_port);
+    hk_redis_auth(bus->redis, bus->redis_user, bus->redis_password);
     bus->registry = hk_registry_new(&bus->loop, bus->redis, NULL, NULL, 0);
     hk_submit_opts_t opts = {.attempt_timeout_ms = 1000, .deadline_ms = timeout_ms};
     bus->submit =

@@ -82,33 +82,6 @@ static char *s_load_valid(const char *path, rt_policy_t *p, int *code) {
     return text;
 }
 
-/* Connects to the configured Redis; returns NULL after printing why. */
-static redisContext *s_connect(void) {
-    char host[HK_CFG_STR_MAX], err[512];
-    long port = 0;
-    hk_cfg_entry_t table[] = {
-        {"HETKI_REDIS_HOST", HK_CFG_STRING, "127.0.0.1", 1, 255, NULL, host, "Redis host"},
-        {"HETKI_REDIS_PORT", HK_CFG_PORT, "6380", 1, 65535, NULL, &port, "Redis port"},
-    };
-    if (hk_config_load(table, sizeof table / sizeof table[0], err, sizeof err) != 0) {
-        fprintf(stderr, "hetki: configuration error: %s\n", err);
-        return NULL;
-    }
-    struct timeval tv = {3, 0};
-    redisContext *c = redisConnectWithTimeout(host, (int)port, tv);
-    if (!c || c->err) {
-        fprintf(stderr, "hetki: cannot reach Redis at %s:%ld: %s\n", host, port,
-                c ? c->errstr : "out of memory");
-        if (c) {
-            redisFree(c);
-        }
-        return NULL;
-    }
-    struct timeval rw = {10, 0};
-    redisSetTimeout(c, rw);
-    return c;
-}
-
 /* Runs a command; returns the reply, or NULL after printing the error (and frees nothing). */
 static redisReply *s_command(redisContext *c, int argc, const char **argv, const size_t *lens) {
     redisReply *reply = redisCommandArgv(c, argc, argv, lens);
@@ -128,7 +101,7 @@ static int s_load(const char *path) {
     rt_policy_t *p = malloc(sizeof *p);
     int code = 2;
     char *text = p ? s_load_valid(path, p, &code) : NULL;
-    redisContext *c = text ? s_connect() : NULL;
+    redisContext *c = text ? cli_redis_connect() : NULL;
     if (!c) {
         code = text ? 3 : code;
         goto cleanup;
@@ -203,7 +176,7 @@ static int s_show(const char *tenant) {
         fprintf(stderr, "hetki: \"%s\" is not a tenant name (a-z, 0-9, _ and -)\n", tenant);
         return 2;
     }
-    redisContext *c = s_connect();
+    redisContext *c = cli_redis_connect();
     if (!c) {
         return 3;
     }

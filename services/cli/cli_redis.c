@@ -15,11 +15,13 @@
 #include <time.h>
 
 redisContext *cli_redis_connect(void) {
-    char host[HK_CFG_STR_MAX];
+    char host[HK_CFG_STR_MAX], user[HK_CFG_STR_MAX], password[HK_CFG_STR_MAX];
     long port = 0;
     hk_cfg_entry_t table[] = {
         {"HETKI_REDIS_HOST", HK_CFG_STRING, "127.0.0.1", 1, 255, NULL, host, ""},
         {"HETKI_REDIS_PORT", HK_CFG_PORT, "6380", 1, 65535, NULL, &port, ""},
+        {"HETKI_REDIS_USER", HK_CFG_STRING, "", 0, 128, NULL, user, ""},
+        {"HETKI_REDIS_PASSWORD", HK_CFG_SECRET, "", 0, 255, NULL, password, ""},
     };
     char err[512];
     if (hk_config_load(table, sizeof table / sizeof table[0], err, sizeof err) != 0) {
@@ -35,6 +37,20 @@ redisContext *cli_redis_connect(void) {
         return NULL;
     }
     redisSetTimeout(c, tv);
+    if (password[0]) {
+        redisReply *r = user[0] ? redisCommand(c, "AUTH %s %s", user, password)
+                                : redisCommand(c, "AUTH %s", password);
+        int ok = r && r->type != REDIS_REPLY_ERROR;
+        if (!ok) {
+            fprintf(stderr, "hetki: Redis refused the credentials of %s: %s\n",
+                    user[0] ? user : "the default user", r ? r->str : c->errstr);
+        }
+        freeReplyObject(r);
+        if (!ok) {
+            redisFree(c);
+            return NULL;
+        }
+    }
     return c;
 }
 
