@@ -5,6 +5,7 @@
  *   hetki agent accept|decline|propose --tenant T --agent A --contact C
  *   hetki agent transfer --tenant T --agent A --contact C (--queue Q | --to-agent B) [--note N]
  *   hetki agent wrapup --tenant T --agent A --contact C --code W [--distressing]
+ *   hetki agent say --tenant T --agent A --contact C --text TEXT   (a chat reply)
  *   hetki confirm --tenant T --contact C [--no] [--text TEXT]
  * Each prints "reply agent_state=.. contact_state=.." (exit 0) or "error code=.. text=.."
  * (exit 1). --command-id makes a command safe to repeat (default: a fresh id). */
@@ -23,6 +24,7 @@ typedef struct {
     Hetki__V1__AgentProfile profile;
     Hetki__V1__AgentCommand cmd;
     Hetki__V1__CustomerConfirm confirm;
+    Hetki__V1__ChatMessage chat;
     Hetki__V1__Skill skill_store[16];
     Hetki__V1__Skill *skills[16];
     char *languages[3];
@@ -109,6 +111,7 @@ static void s_usage(void) {
             "--to-agent B) [--note N]\n"
             "       hetki agent wrapup --tenant T --agent A --contact C --code W "
             "[--distressing]\n"
+            "       hetki agent say --tenant T --agent A --contact C --text TEXT\n"
             "       hetki confirm --tenant T --contact C [--no] [--text TEXT]\n"
             "       (each takes --command-id ID to make a repeat harmless)\n");
 }
@@ -128,10 +131,10 @@ static int s_parse(int argc, char **argv, s_cli_t *c, char **skills, char **lang
     while ((o = getopt_long(argc + 1, argv - 1, "", opts, NULL)) != -1) {
         switch (o) {
         case 't':
-            c->profile.tenant = c->cmd.tenant = c->confirm.tenant = optarg;
+            c->profile.tenant = c->cmd.tenant = c->confirm.tenant = c->chat.tenant = optarg;
             break;
         case 'a':
-            c->profile.agent_id = c->cmd.agent_id = optarg;
+            c->profile.agent_id = c->cmd.agent_id = c->chat.agent_id = optarg;
             break;
         case 'n':
             c->profile.display_name = optarg;
@@ -152,7 +155,7 @@ static int s_parse(int argc, char **argv, s_cli_t *c, char **skills, char **lang
             c->cmd.reason = optarg;
             break;
         case 'C':
-            c->cmd.contact_id = c->confirm.contact_id = optarg;
+            c->cmd.contact_id = c->confirm.contact_id = c->chat.contact_id = optarg;
             break;
         case 'q':
             c->cmd.to_queue = optarg;
@@ -173,10 +176,10 @@ static int s_parse(int argc, char **argv, s_cli_t *c, char **skills, char **lang
             c->confirm.confirmed = 0;
             break;
         case 'T':
-            c->confirm.text = optarg;
+            c->confirm.text = c->chat.text = optarg;
             break;
         case 'i':
-            c->cmd.command_id = c->confirm.command_id = optarg;
+            c->cmd.command_id = c->confirm.command_id = c->chat.message_id = optarg;
             break;
         default:
             return -1;
@@ -191,9 +194,12 @@ static s_cli_t *s_new(void) {
     hetki__v1__agent_profile__init(&c.profile);
     hetki__v1__agent_command__init(&c.cmd);
     hetki__v1__customer_confirm__init(&c.confirm);
+    hetki__v1__chat_message__init(&c.chat);
+    c.chat.sender = "agent";
+    c.chat.kind = HETKI__V1__CHAT_KIND__CHAT_KIND_MESSAGE;
     c.confirm.confirmed = 1;
     hk_id_new(c.command_id);
-    c.cmd.command_id = c.confirm.command_id = c.command_id;
+    c.cmd.command_id = c.confirm.command_id = c.chat.message_id = c.command_id;
     hetki__v1__envelope__init(&c.env);
     return &c;
 }
@@ -261,6 +267,15 @@ int cli_agent(int argc, char **argv) {
         c->profile.channels = c->channels;
         c->env.body_case = HETKI__V1__ENVELOPE__BODY_AGENT_PROFILE;
         c->env.agent_profile = &c->profile;
+        return s_run(c);
+    }
+    if (!strcmp(argv[0], "say")) {
+        if (!c->chat.contact_id[0] || !c->chat.text[0]) {
+            s_usage();
+            return 2;
+        }
+        c->env.body_case = HETKI__V1__ENVELOPE__BODY_CHAT_MESSAGE;
+        c->env.chat_message = &c->chat;
         return s_run(c);
     }
     for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++) {

@@ -211,6 +211,11 @@ static void s_dispatch(rt_bus_t *bus, const hk_frame_t *id, hk_envelope_t *env) 
         rt_engine_agent_command(bus->engine, env->agent_command, s_on_reply,
                                 s_pending(bus, id, corr));
         return;
+    case HETKI__V1__ENVELOPE__BODY_CHAT_MESSAGE:
+        (*bus->m_commands)++;
+        rt_engine_chat_message(bus->engine, env->chat_message, s_on_reply,
+                               s_pending(bus, id, corr));
+        return;
     case HETKI__V1__ENVELOPE__BODY_CUSTOMER_CONFIRM:
         (*bus->m_commands)++;
         rt_engine_customer_confirm(bus->engine, env->customer_confirm, s_on_reply,

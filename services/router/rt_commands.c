@@ -294,3 +294,55 @@ void rt_engine_customer_confirm(rt_engine_t *e, const Hetki__V1__CustomerConfirm
     rt_arg(&a, cc->command_id);
     s_run(e, RT_CONFIRM, &a, cc->tenant, cc->contact_id, fn, arg);
 }
+
+void rt_engine_chat_message(rt_engine_t *e, const Hetki__V1__ChatMessage *m, rt_reply_fn *fn,
+                            void *arg) {
+    static const char *const kinds[] = {"", "message", "typing", "read", "person", "email"};
+    char err[160];
+    if (rt_tenant_ok(m->tenant, err, sizeof err) != 0) {
+        s_reply_now(fn, arg, HETKI__V1__ERROR_CODE__ERROR_INVALID, err, m->contact_id);
+        return;
+    }
+    int agent = !strcmp(m->sender, "agent");
+    if ((!agent && strcmp(m->sender, "customer") != 0) || !s_id_ok(m->contact_id) ||
+        !s_id_ok(m->message_id) || (agent ? !s_id_ok(m->agent_id) : !s_id_ok(m->session_id))) {
+        s_reply_now(fn, arg, HETKI__V1__ERROR_CODE__ERROR_INVALID,
+                    "sender (customer or agent), contact_id, message_id and the session_id "
+                    "(customer) or agent_id (agent) are required ids",
+                    m->contact_id);
+        return;
+    }
+    if (m->kind < HETKI__V1__CHAT_KIND__CHAT_KIND_MESSAGE ||
+        m->kind > HETKI__V1__CHAT_KIND__CHAT_KIND_EMAIL) {
+        s_reply_now(fn, arg, HETKI__V1__ERROR_CODE__ERROR_INVALID, "unknown chat kind",
+                    m->contact_id);
+        return;
+    }
+    size_t len = strlen(m->text);
+    if (len > 4096 || (m->kind == HETKI__V1__CHAT_KIND__CHAT_KIND_MESSAGE && len == 0) ||
+        (m->kind == HETKI__V1__CHAT_KIND__CHAT_KIND_EMAIL &&
+         (len > 254 || !strchr(m->text, '@') || strchr(m->text, ' ')))) {
+        s_reply_now(fn, arg, HETKI__V1__ERROR_CODE__ERROR_INVALID,
+                    m->kind == HETKI__V1__CHAT_KIND__CHAT_KIND_EMAIL
+                        ? "text must be an email address"
+                        : "text must be 1 to 4096 bytes",
+                    m->contact_id);
+        return;
+    }
+    const rt_policy_t *p = rt_policy_store_get(e->policies, m->tenant);
+    char k[200], person_score[8];
+    snprintf(k, sizeof k, "hk:{%s}:contact:%s", m->tenant, m->contact_id);
+    snprintf(person_score, sizeof person_score, "%d", p->personal_threshold);
+    rt_args_t a;
+    rt_args_begin(e, &a, k, m->tenant);
+    rt_arg(&a, agent ? "agent" : "customer");
+    rt_arg(&a, m->contact_id);
+    rt_arg(&a, m->session_id);
+    rt_arg(&a, m->message_id);
+    rt_arg(&a, kinds[m->kind]);
+    rt_arg(&a, m->agent_id);
+    rt_arg(&a, m->text);
+    rt_arg(&a, person_score);
+    rt_arg(&a, p->human_chat_queue);
+    s_run(e, RT_CHAT, &a, m->tenant, m->contact_id, fn, arg);
+}

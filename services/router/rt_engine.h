@@ -68,6 +68,11 @@ void rt_engine_agent_command(rt_engine_t *e, const Hetki__V1__AgentCommand *cmd,
 void rt_engine_customer_confirm(rt_engine_t *e, const Hetki__V1__CustomerConfirm *cc,
                                 rt_reply_fn *fn, void *arg);
 
+/* Applies a chat message, typing or read mark, "talk to a person" or an email address for
+ * async continuation (docs/protocols/chat.md). fn is called exactly once. */
+void rt_engine_chat_message(rt_engine_t *e, const Hetki__V1__ChatMessage *m, rt_reply_fn *fn,
+                            void *arg);
+
 /* Requests waiting for Redis. */
 size_t rt_engine_inflight(const rt_engine_t *e);
 

@@ -20,6 +20,7 @@ enum {
     RT_CONFIRM,
     RT_TIMERS,
     RT_HELD,
+    RT_CHAT,
     RT_NSCRIPTS
 };
 

@@ -96,6 +96,7 @@ void rt_events_publish(rt_events_t *ev, const rt_event_t *e) {
     ce.queue = (char *)(e->queue ? e->queue : "");
     ce.rev = e->rev;
     ce.detail = (char *)(e->detail ? e->detail : "");
+    ce.payload = (char *)(e->payload ? e->payload : "");
     ce.at_ms = hk_clock_now_ms();
     hk_envelope_t env = HETKI__V1__ENVELOPE__INIT;
     env.body_case = HETKI__V1__ENVELOPE__BODY_EVENT;
@@ -121,7 +122,7 @@ void rt_events_publish_json(rt_events_t *ev, const char *tenant, const char *jso
     size_t i;
     json_t *item;
     json_array_foreach(root, i, item) {
-        if (!json_is_array(item) || json_array_size(item) != 7) {
+        if (!json_is_array(item) || json_array_size(item) < 7) {
             HK_ERROR("events.bad_script_event", "tenant=%s index=%zu", tenant, i);
             continue;
         }
@@ -132,7 +133,8 @@ void rt_events_publish_json(rt_events_t *ev, const char *tenant, const char *jso
                         .state = s_item(item, 3),
                         .queue = s_item(item, 4),
                         .rev = (uint64_t)json_integer_value(json_array_get(item, 5)),
-                        .detail = s_item(item, 6)};
+                        .detail = s_item(item, 6),
+                        .payload = s_item(item, 7)};
         rt_events_publish(ev, &e);
     }
     json_decref(root);

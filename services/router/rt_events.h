@@ -25,6 +25,7 @@ typedef struct {
     const char *queue;
     uint64_t rev; /* the tenant revision after the change (0 when not known) */
     const char *detail;
+    const char *payload;           /* chat.* events: the message as JSON; may be NULL */
     const rt_decision_t *decision; /* may be NULL */
 } rt_event_t;
 
@@ -32,7 +33,7 @@ typedef struct {
 void rt_events_publish(rt_events_t *ev, const rt_event_t *e);
 
 /* Publishes a JSON array of script events [[kind, contact, agent, state, queue, rev,
- * detail], ...] for tenant; malformed entries are logged and skipped. */
+ * detail, payload], ...] for tenant; malformed entries are logged and skipped. */
 void rt_events_publish_json(rt_events_t *ev, const char *tenant, const char *json, size_t len);
 
 uint64_t rt_events_seq(const rt_events_t *ev);

@@ -45,9 +45,10 @@ local function num(v, default)
 end
 
 -- A change everyone watching the tenant should hear about; rev orders it against snapshots.
-local function event(kind, cid, aid, state, queue, detail)
+local function event(kind, cid, aid, state, queue, detail, payload)
   local rev = redis.call('INCR', key('rev'))
-  EVENTS[#EVENTS + 1] = { kind, cid or '', aid or '', state or '', queue or '', rev, detail or '' }
+  EVENTS[#EVENTS + 1] = { kind, cid or '', aid or '', state or '', queue or '', rev, detail or '',
+    payload or '' }
 end
 
 -- The decision trail of a contact (hetki explain).
