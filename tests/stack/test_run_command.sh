@@ -57,6 +57,9 @@ for svc in CHAT DASHBOARD PHONE EMAIL KIOSK; do
     stack_free_port port
     export "HETKI_${svc}_ADMIN_PORT=$port"
 done
+# Public ports of the services that have one so far.
+stack_free_port port
+export HETKI_CHAT_PORT=$port
 export HETKI_REDIS_PORT=$redis_port HETKI_DATA_DIR=$data HETKI_BUILD_DIR=$build
 export HETKI_ROUTER_ADMIN_PORT=$router_admin HETKI_ROUTER_CONTACTS_PORT=$router_contacts
 export HETKI_ROUTER_EVENTS_PORT=$router_events HETKI_ROUTER_REPLICAS=1

@@ -1,0 +1,36 @@
+/* chat_stats: the metrics hetki-chat exposes on its admin port (/metrics). Pointers into the
+ * service's hk_metrics registry, updated directly (one thread). */
+#ifndef CHAT_STATS_H
+#define CHAT_STATS_H
+
+#include <stdint.h>
+
+#include "chat_text.h"
+#include "hk_metrics.h"
+
+typedef struct {
+    double *connections;              /* websocket connections open now */
+    uint64_t *connections_total;      /* websocket connections accepted */
+    uint64_t *refused;                /* upgrades refused (Origin, path, draining) */
+    uint64_t *frames_in;              /* client frames received */
+    uint64_t *frames_out;             /* frames sent to clients */
+    uint64_t *messages_in;            /* customer messages received */
+    uint64_t *messages_out;           /* agent messages sent to customers */
+    uint64_t *acks;                   /* customer messages acked after the router's ack */
+    uint64_t *contacts;               /* contacts started (first messages acked) */
+    uint64_t *sessions_new;           /* sessions opened */
+    uint64_t *sessions_resumed;       /* sessions resumed with a token */
+    uint64_t *resume_failed;          /* resume tokens not accepted (a new session was opened) */
+    uint64_t *errors[CHAT_ERR_COUNT]; /* error frames by code */
+    uint64_t *closed_policy;          /* closes with 1008 */
+    uint64_t *closed_too_big;         /* closes with 1009 */
+    uint64_t *closed_slow;            /* closes because the client did not read its frames */
+    uint64_t *events;                 /* router events received */
+    uint64_t *event_gaps;             /* event sequence gaps (outboxes are sent again) */
+    hk_histogram_t *ack_seconds;      /* customer message to ack */
+} chat_stats_t;
+
+/* Registers every metric in m. */
+void chat_stats_init(chat_stats_t *s, hk_metrics_t *m);
+
+#endif
