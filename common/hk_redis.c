@@ -182,6 +182,7 @@ static void s_connect(hk_redis_t *r) {
     }
     ac->data = r;
     r->ac = ac;
+    r->last_answer = uv_now(r->loop); /* the connect timeout counts from here */
     redisLibuvAttach(ac, r->loop);
     redisAsyncSetConnectCallback(ac, s_on_connect);
     redisAsyncSetDisconnectCallback(ac, s_on_disconnect);
@@ -191,10 +192,16 @@ static void s_connect(hk_redis_t *r) {
  * the callers' callbacks run (NULL replies) and a new connection is made. */
 static void s_on_watchdog(uv_timer_t *t) {
     hk_redis_t *r = t->data;
-    if (r->ac && !r->destroying && r->inflight > 0 &&
-        uv_now(r->loop) - r->last_answer > HK_REDIS_STALL_MS) {
-        HK_ERROR("redis.stalled", "host=%s port=%d inflight=%zu silent_ms=%llu", r->host, r->port,
-                 r->inflight, (unsigned long long)(uv_now(r->loop) - r->last_answer));
+    uint64_t silent = uv_now(r->loop) - r->last_answer;
+    /* Stalled: commands unanswered; or stuck: connecting, authenticating or loading scripts
+     * for too long (the libuv adapter drops a refused connect's poll error, so hiredis never
+     * reports it and nothing else would retry). */
+    int stalled = r->inflight > 0 && silent > HK_REDIS_STALL_MS;
+    int stuck = !r->ready && silent > HK_REDIS_CONNECT_MS;
+    if (r->ac && !r->destroying && (stalled || stuck)) {
+        HK_ERROR(stalled ? "redis.stalled" : "redis.connect_timeout",
+                 "host=%s port=%d inflight=%zu silent_ms=%llu", r->host, r->port, r->inflight,
+                 (unsigned long long)silent);
         redisAsyncContext *ac = r->ac;
         r->ac = NULL;
         s_set_ready(r, false);

@@ -34,6 +34,9 @@ void hk_redis_on_state(hk_redis_t *r, hk_redis_state_fn *fn, void *arg);
  * commands unanswered for HK_REDIS_STALL_MS is dropped and made again (hiredis has no
  * command timeouts of its own), so callers get NULL replies instead of waiting forever. */
 #define HK_REDIS_STALL_MS 5000
+/* A connection not ready (connected, authenticated, scripts loaded) within this is dropped
+ * and made again with backoff. */
+#define HK_REDIS_CONNECT_MS 2000
 void hk_redis_start(hk_redis_t *r);
 
 bool hk_redis_ready(const hk_redis_t *r);

@@ -32,6 +32,7 @@ void chat_sess_set_contact(chat_sess_t *s, const char *contact) {
         s->map_prev = s->map_next = NULL;
     }
     snprintf(s->contact, sizeof s->contact, "%s", contact ? contact : "");
+    s->closed = 0;
     if (s->contact[0]) {
         s_map_key(key, sizeof key, s->tenant, s->contact);
         chat_sess_t *head = hk_strmap_get(map, key);
@@ -220,6 +221,9 @@ void chat_proto_on_event(const Hetki__V1__ContactEvent *ev, void *arg) {
         s_detail(ev->detail, "reason", reason, sizeof reason);
         HK_INFO("chat.contact_closed", "contact=%s session=%s reason=%s", ev->contact_id,
                 chain->session, reason[0] ? reason : "-");
+        for (chat_sess_t *s = chain; s; s = s->map_next) {
+            s->closed = 1; /* the next message starts a new contact */
+        }
         s_send_chain(chain, json_pack("{s:s, s:s, s:s}", "type", "closed", "contact",
                                       ev->contact_id, "reason", reason));
     }

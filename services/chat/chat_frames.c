@@ -105,6 +105,7 @@ static void s_on_resumed(int status, const chat_resume_t *r, void *arg) {
             snprintf(s->lang, sizeof s->lang, "%s", lang ? lang : "en");
         }
         chat_sess_set_contact(s, r->contact);
+        s->closed = strcmp(r->state, "closed") == 0;
         (*s->p->stats->sessions_resumed)++;
         HK_INFO("chat.session_resumed",
                 "session=%s contact=%s tenant=%s state=%s history=%zu "
@@ -166,11 +167,11 @@ void chat_frame_hello(chat_sess_t *s, json_t *root) {
 void chat_frame_person(chat_sess_t *s, json_t *root) {
     (void)root;
     HK_INFO("chat.person", "session=%s contact=%s", s->session, s->contact[0] ? s->contact : "-");
-    if (s->contact[0]) {
+    if (s->contact[0] && !s->closed) {
         chat_sess_signal(s, HETKI__V1__CHAT_KIND__CHAT_KIND_PERSON, NULL, "");
         return;
     }
-    s->person = 1;
+    s->person = 1; /* the next contact carries it */
     s->person_pending = s->busy;
     if (s->p->store) {
         chat_store_set(s->p->store, s->tenant, s->session, "person", "1", NULL, NULL);
@@ -180,7 +181,7 @@ void chat_frame_person(chat_sess_t *s, json_t *root) {
 void chat_frame_typing(chat_sess_t *s, json_t *root) {
     (void)root;
     int64_t now = chat_now_ms();
-    if (s->contact[0] && now - s->last_typing_ms >= S_TYPING_MS) {
+    if (s->contact[0] && !s->closed && now - s->last_typing_ms >= S_TYPING_MS) {
         s->last_typing_ms = now;
         chat_sess_signal(s, HETKI__V1__CHAT_KIND__CHAT_KIND_TYPING, NULL, "");
     }

@@ -246,7 +246,7 @@ static void s_pump(chat_sess_t *s) {
         s->q_n--;
         m->next = NULL;
         s->busy = 1;
-        if (s->contact[0]) {
+        if (s->contact[0] && !s->closed) {
             s_submit_message(s, m);
         } else {
             s_submit_contact(s, m);

@@ -37,6 +37,7 @@ typedef struct chat_sess {
     char tenant[CHAT_TENANT_MAX + 1];
     char session[HK_ID_LEN + 1];
     char contact[CHAT_CONTACT_MAX + 1]; /* "" before the first message of a contact */
+    int closed;                         /* the contact closed: the next message starts one */
     char lang[4];
     int person;         /* "talk to a person" pressed: the next Contact carries it */
     int person_pending; /* pressed while a Contact was in flight without it */

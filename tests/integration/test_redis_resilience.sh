@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test_redis_resilience.sh BUILD_DIR: the router's Redis connection against a real
 # redis-server that demands a password and then hangs. Wrong credentials keep the router not
-# ready (and say why); the right ones work for the router and the CLI; a Redis that stops
+# ready (and say why); the right ones work for the router and the CLI; a router started
+# before Redis connects once Redis is up; a Redis that stops
 # answering (SIGSTOP) is dropped after the stall limit instead of holding requests forever,
 # and a contact submitted meanwhile is acked once Redis answers again, nothing lost.
 set -u
@@ -66,6 +67,10 @@ stop_router() {
 stack_free_port REDIS_PORT
 stack_free_port ADMIN_PORT
 stack_free_port BUS_PORT
+# Redis not there yet: the router keeps trying (with backoff) and becomes ready once it is.
+start_router "$TMP/router-early.log" s3cret
+sleep 3
+[ "$(http_status "$ADMIN_PORT" /readyz)" = 503 ] || fail "router ready without Redis"
 redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$TMP" --save "" \
     --requirepass s3cret --daemonize no --logfile "$TMP/redis.log" &
 REDIS_PID=$!
@@ -73,6 +78,13 @@ for _ in $(seq 100); do
     redis-cli -p "$REDIS_PORT" -a s3cret --no-auth-warning ping >/dev/null 2>&1 && break
     sleep 0.05
 done
+
+for _ in $(seq 150); do
+    [ "$(http_status "$ADMIN_PORT" /readyz)" = 200 ] && break
+    sleep 0.1
+done
+[ "$(http_status "$ADMIN_PORT" /readyz)" = 200 ] || fail "router not ready 15 s after Redis came up"
+stop_router
 
 # Wrong password: alive, never ready, and the log says why.
 start_router "$TMP/router-wrong.log" wrong
