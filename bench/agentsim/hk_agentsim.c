@@ -16,7 +16,7 @@
  * Output: with --out, lines "accept <contact> <agent>" and "closed <contact> <agent>"; at the
  * end one summary line on stdout "agentsim offers=.. accepted=.. declined=.. ignored=..
  * closed=.. errors=.. ...". Exit code 0 when no command failed unexpectedly. */
-#include "as_events.h"
+#include "hk_events.h"
 #include "as_options.h"
 
 #include "hk_clock.h"
@@ -97,7 +97,7 @@ struct s_sim {
     hk_redis_t *redis;
     hk_registry_t *registry;
     hk_submit_t *submit;
-    as_events_t *events;
+    hk_events_t *events;
     uv_timer_t tick, duration;
     uv_signal_t sigint, sigterm;
     s_stage_t stage;
@@ -109,7 +109,7 @@ struct s_sim {
     int64_t start_ms, wait_since_ms, run_ms, first_offer_ms, last_accept_ms, last_resync_ms;
     int resync_due;
     int64_t last_progress_ms;
-    as_events_stats_t final_events; /* kept when the subscriber is destroyed */
+    hk_events_stats_t final_events; /* kept when the subscriber is destroyed */
     unsigned long final_resends;
     unsigned long offers, accepted, declined, ignored, timeouts, stale, closed, errors;
     unsigned long not_responding, resyncs, give_ups, dup_offers;
@@ -513,8 +513,8 @@ static void s_setup_pump(s_sim_t *sim) {
 /* Run control                                                                            */
 
 static void s_progress(s_sim_t *sim, const char *what) {
-    as_events_stats_t st;
-    as_events_stats(sim->events, &st);
+    hk_events_stats_t st;
+    hk_events_stats(sim->events, &st);
     fprintf(stderr,
             "agentsim %s offers=%lu accepted=%lu declined=%lu ignored=%lu timeouts=%lu "
             "stale=%lu closed=%lu errors=%lu jobs=%zu gaps=%lu not_responding=%lu\n",
@@ -533,7 +533,7 @@ static void s_on_tick(uv_timer_t *t) {
         }
         /* Subscribed once a message came from each replica (PUB/SUB joins late); a replica
          * that stays silent is given up on after a few seconds. */
-        int subscribed = as_events_ready(sim->events) >= (size_t)sim->o.min_routers;
+        int subscribed = hk_events_ready(sim->events) >= (size_t)sim->o.min_routers;
         if (sim->wait_since_ms && (subscribed || now - sim->wait_since_ms > 5000)) {
             sim->stage = S_REGISTER;
             s_setup_pump(sim);
@@ -577,10 +577,10 @@ static void s_stop(s_sim_t *sim) {
     uv_close((uv_handle_t *)&sim->duration, NULL);
     uv_close((uv_handle_t *)&sim->sigint, NULL);
     uv_close((uv_handle_t *)&sim->sigterm, NULL);
-    as_events_stats(sim->events, &sim->final_events);
+    hk_events_stats(sim->events, &sim->final_events);
     sim->final_resends = hk_submit_resends(sim->submit);
     hk_submit_destroy(&sim->submit); /* completes what is in flight (ignored: stopping) */
-    as_events_destroy(&sim->events);
+    hk_events_destroy(&sim->events);
     hk_registry_destroy(&sim->registry);
     hk_redis_destroy(&sim->redis);
     for (long i = 0; i < sim->o.agents; i++) {
@@ -589,7 +589,7 @@ static void s_stop(s_sim_t *sim) {
     hk_strmap_destroy_values(&sim->jobs, s_free_job);
 }
 
-static void s_summary(s_sim_t *sim, const as_events_stats_t *st) {
+static void s_summary(s_sim_t *sim, const hk_events_stats_t *st) {
     double elapsed = (double)(hk_clock_now_ms() - sim->start_ms) / 1000.0;
     double span = (double)(sim->last_accept_ms - sim->first_offer_ms) / 1000.0;
     unsigned long resends = sim->final_resends;
@@ -659,10 +659,10 @@ int main(int argc, char **argv) {
     if (sim.router[0]) {
         hk_submit_add_endpoint(sim.submit, sim.router);
     }
-    sim.events = as_events_new(&sim.loop, sim.zctx, sim.router_events[0] ? NULL : sim.registry,
+    sim.events = hk_events_new(&sim.loop, sim.zctx, sim.router_events[0] ? NULL : sim.registry,
                                sim.o.tenant, 500, s_on_event, s_on_gap, &sim);
     if (sim.events && sim.router_events[0]) {
-        as_events_add_endpoint(sim.events, sim.router_events);
+        hk_events_add_endpoint(sim.events, sim.router_events);
     }
     if (!sim.events) {
         fprintf(stderr, "hetki-agentsim: cannot create the event subscriber\n");

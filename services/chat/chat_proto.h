@@ -25,7 +25,7 @@ chat_proto_t *chat_proto_new(const chat_config_t *cfg, chat_stats_t *stats, chat
 /* The handlers to give chat_ws_new (with the engine as their arg). */
 const chat_ws_handlers_t *chat_proto_handlers(void);
 
-/* chat_events callbacks (arg: the engine): an event of any tenant, and a gap after which
+/* hk_events callbacks (arg: the engine): an event of any tenant, and a gap after which
  * every connected session gets its outbox again. */
 void chat_proto_on_event(const Hetki__V1__ContactEvent *ev, void *arg);
 void chat_proto_on_gap(const char *publisher, unsigned long missed, void *arg);

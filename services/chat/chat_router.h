@@ -1,7 +1,7 @@
 /* chat_router: hetki-chat's side of the bus. Requests go through hk_submit (Freelance: one
  * DEALER per live router replica, resends to another on timeout): the first message of a
  * contact as a Contact, later traffic as ChatMessage, the customer's answer as
- * CustomerConfirm. Events come from chat_events. */
+ * CustomerConfirm. Events come from hk_events. */
 #ifndef CHAT_ROUTER_H
 #define CHAT_ROUTER_H
 

@@ -2,7 +2,7 @@
  * submits customers' messages to the routers and forwards agents' replies. Any number of
  * instances: sessions live in Redis and resume on any of them. Wiring only. */
 #include "chat_config.h"
-#include "chat_events.h"
+#include "hk_events.h"
 #include "chat_proto.h"
 #include "chat_router.h"
 #include "chat_stats.h"
@@ -24,7 +24,7 @@ typedef struct {
     chat_stats_t stats;
     chat_store_t *store;
     chat_router_t *router;
-    chat_events_t *events;
+    hk_events_t *events;
     chat_proto_t *proto;
     chat_ws_t *ws;
     uv_timer_t start_timer;
@@ -44,7 +44,7 @@ static void s_finish(chat_main_t *m) {
     if (m->proto) {
         chat_proto_stop(m->proto);
     }
-    chat_events_destroy(&m->events);
+    hk_events_destroy(&m->events);
     chat_router_destroy(&m->router);
     chat_ws_destroy(&m->ws);
     chat_proto_destroy(&m->proto);
@@ -139,8 +139,14 @@ int main(void) {
     m.router = chat_router_new(loop, hk_service_zctx(m.svc), hk_service_registry(m.svc), &cfg);
     if (m.store && m.router) {
         m.proto = chat_proto_new(&cfg, &m.stats, m.store, m.router, cfg.base.instance);
-        m.events = chat_events_new(loop, hk_service_zctx(m.svc), hk_service_registry(m.svc), &cfg,
-                                   chat_proto_on_event, chat_proto_on_gap, m.proto);
+        /* Every tenant's events: a publisher's seq spans them all. */
+        m.events = hk_events_new(loop, hk_service_zctx(m.svc), hk_service_registry(m.svc), NULL,
+                                 500, chat_proto_on_event, chat_proto_on_gap, m.proto);
+        if (m.events && cfg.events_endpoint[0] &&
+            hk_events_add_endpoint(m.events, cfg.events_endpoint) != 0) {
+            HK_ERROR("chat.bad_events_endpoint", "endpoint=%s", cfg.events_endpoint);
+            hk_events_destroy(&m.events);
+        }
     }
     int code = 1;
     if (!m.events) {

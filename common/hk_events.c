@@ -1,8 +1,8 @@
-/* as_events: one SUB socket on every router replica's event stream, with (publisher, seq)
+/* hk_events: one SUB socket on every router replica's event stream, with (publisher, seq)
  * checks. The per-publisher seq counts the events of every tenant, so the socket subscribes
  * to all tenant topics ("t:") and filters here; otherwise other tenants' events would look
  * like gaps. */
-#include "as_events.h"
+#include "hk_events.h"
 
 #include "hk_codec.h"
 #include "hk_log.h"
@@ -31,13 +31,13 @@ typedef struct {
     uint64_t last; /* last seq accepted (0: nothing yet) */
 } s_pub_t;
 
-struct as_events_t {
+struct hk_events_t {
     uv_loop_t *loop;
     hk_zsock_t *zs;
     hk_registry_t *registry;
-    char topic[80];
-    as_event_fn *on_event;
-    as_gap_fn *on_gap;
+    char tenant[64]; /* "" passes every tenant's events */
+    hk_event_fn *on_event;
+    hk_event_gap_fn *on_gap;
     void *arg;
     s_peer_t peers[S_MAX_PEERS];
     hk_strmap_t *pubs;
@@ -45,10 +45,10 @@ struct as_events_t {
     int listing;
     int closing;
     int open;
-    as_events_stats_t stats;
+    hk_events_stats_t stats;
 };
 
-static void s_mark_ready(as_events_t *ev, const char *publisher) {
+static void s_mark_ready(hk_events_t *ev, const char *publisher) {
     for (int i = 0; i < S_MAX_PEERS; i++) {
         s_peer_t *p = &ev->peers[i];
         if (p->used && (p->is_static || !strcmp(p->instance, publisher))) {
@@ -57,7 +57,7 @@ static void s_mark_ready(as_events_t *ev, const char *publisher) {
     }
 }
 
-static s_pub_t *s_pub(as_events_t *ev, const char *publisher) {
+static s_pub_t *s_pub(hk_events_t *ev, const char *publisher) {
     s_pub_t *p = hk_strmap_get(ev->pubs, publisher);
     if (!p) {
         p = calloc(1, sizeof *p);
@@ -68,12 +68,12 @@ static s_pub_t *s_pub(as_events_t *ev, const char *publisher) {
 }
 
 /* Advances a publisher's seq to seq; reports the events skipped on the way. */
-static void s_advance(as_events_t *ev, const char *publisher, s_pub_t *p, uint64_t seq) {
+static void s_advance(hk_events_t *ev, const char *publisher, s_pub_t *p, uint64_t seq) {
     if (p->last && seq > p->last + 1) {
         unsigned long missed = (unsigned long)(seq - p->last - 1);
         ev->stats.gaps++;
         ev->stats.missed += missed;
-        HK_INFO("agentsim.gap", "publisher=%s last=%llu seq=%llu", publisher,
+        HK_WARN("events.gap", "publisher=%s last=%llu seq=%llu", publisher,
                 (unsigned long long)p->last, (unsigned long long)seq);
         if (ev->on_gap) {
             ev->on_gap(publisher, missed, ev->arg);
@@ -82,7 +82,7 @@ static void s_advance(as_events_t *ev, const char *publisher, s_pub_t *p, uint64
     p->last = seq;
 }
 
-static void s_on_event(as_events_t *ev, const Hetki__V1__ContactEvent *ce) {
+static void s_on_event(hk_events_t *ev, const Hetki__V1__ContactEvent *ce) {
     s_mark_ready(ev, ce->publisher);
     s_pub_t *p = s_pub(ev, ce->publisher);
     if (p->last && ce->seq <= p->last && ce->seq != 1) {
@@ -93,13 +93,13 @@ static void s_on_event(as_events_t *ev, const Hetki__V1__ContactEvent *ce) {
         p->last = 0; /* the publisher restarted */
     }
     s_advance(ev, ce->publisher, p, ce->seq);
-    if (!strcmp(ce->tenant, ev->topic + 2)) {
+    if (!ev->tenant[0] || !strcmp(ce->tenant, ev->tenant)) {
         ev->stats.events++;
         ev->on_event(ce, ev->arg);
     }
 }
 
-static void s_on_heartbeat(as_events_t *ev, const Hetki__V1__Heartbeat *hb) {
+static void s_on_heartbeat(hk_events_t *ev, const Hetki__V1__Heartbeat *hb) {
     ev->stats.heartbeats++;
     s_mark_ready(ev, hb->instance);
     s_pub_t *p = s_pub(ev, hb->instance);
@@ -109,7 +109,7 @@ static void s_on_heartbeat(as_events_t *ev, const Hetki__V1__Heartbeat *hb) {
 }
 
 static void s_on_msg(hk_zsock_t *zs, const hk_frame_t *frames, size_t n, void *arg) {
-    as_events_t *ev = arg;
+    hk_events_t *ev = arg;
     char err[160];
     if (n != 2) {
         ev->stats.bad++;
@@ -118,7 +118,7 @@ static void s_on_msg(hk_zsock_t *zs, const hk_frame_t *frames, size_t n, void *a
     hk_envelope_t *env = hk_codec_decode(frames[1].data, frames[1].len, err, sizeof err);
     if (!env) {
         ev->stats.bad++;
-        HK_WARN("agentsim.bad_event", "error=\"%s\"", err);
+        HK_WARN("events.bad_frame", "error=\"%s\"", err);
         return;
     }
     if (env->body_case == HETKI__V1__ENVELOPE__BODY_EVENT) {
@@ -131,7 +131,7 @@ static void s_on_msg(hk_zsock_t *zs, const hk_frame_t *frames, size_t n, void *a
     hk_codec_free(&env);
 }
 
-static int s_connect(as_events_t *ev, const char *instance, const char *endpoint, int is_static) {
+static int s_connect(hk_events_t *ev, const char *instance, const char *endpoint, int is_static) {
     int slot = -1;
     for (int i = 0; i < S_MAX_PEERS; i++) {
         s_peer_t *p = &ev->peers[i];
@@ -144,12 +144,11 @@ static int s_connect(as_events_t *ev, const char *instance, const char *endpoint
         }
     }
     if (slot < 0) {
-        HK_WARN("agentsim.too_many_replicas", "max=%d", S_MAX_PEERS);
+        HK_WARN("events.too_many_replicas", "max=%d", S_MAX_PEERS);
         return -1;
     }
     if (hk_zsock_connect(ev->zs, endpoint) != 0) {
-        HK_WARN("agentsim.connect_failed", "endpoint=%s error=\"%s\"", endpoint,
-                zmq_strerror(errno));
+        HK_WARN("events.connect_failed", "endpoint=%s error=\"%s\"", endpoint, zmq_strerror(errno));
         return -1;
     }
     s_peer_t *p = &ev->peers[slot];
@@ -158,15 +157,15 @@ static int s_connect(as_events_t *ev, const char *instance, const char *endpoint
     p->is_static = is_static;
     snprintf(p->instance, sizeof p->instance, "%s", instance);
     snprintf(p->endpoint, sizeof p->endpoint, "%s", endpoint);
-    HK_INFO("agentsim.events_connected", "instance=%s endpoint=%s", instance, endpoint);
+    HK_INFO("events.connected", "instance=%s endpoint=%s", instance, endpoint);
     return 0;
 }
 
-int as_events_add_endpoint(as_events_t *ev, const char *endpoint) {
+int hk_events_add_endpoint(hk_events_t *ev, const char *endpoint) {
     return s_connect(ev, "", endpoint, 1);
 }
 
-static void s_release(as_events_t *ev) {
+static void s_release(hk_events_t *ev) {
     if (--ev->open == 0) {
         hk_strmap_destroy_values(&ev->pubs, free);
         free(ev);
@@ -174,7 +173,7 @@ static void s_release(as_events_t *ev) {
 }
 
 static void s_on_list(const hk_instance_t *list, size_t n, int64_t now_ms, int status, void *arg) {
-    as_events_t *ev = arg;
+    hk_events_t *ev = arg;
     ev->listing = 0;
     if (ev->closing) {
         s_release(ev); /* the listing kept us alive past destroy */
@@ -196,7 +195,7 @@ static void s_on_list(const hk_instance_t *list, size_t n, int64_t now_ms, int s
         s_peer_t *p = &ev->peers[i];
         if (p->used && !p->is_static && !p->seen) {
             /* Its registration expired (the replica died or left): stop reconnecting. */
-            HK_INFO("agentsim.events_removed", "instance=%s endpoint=%s", p->instance, p->endpoint);
+            HK_INFO("events.removed", "instance=%s endpoint=%s", p->instance, p->endpoint);
             hk_zsock_disconnect(ev->zs, p->endpoint);
             p->used = 0;
         }
@@ -204,23 +203,24 @@ static void s_on_list(const hk_instance_t *list, size_t n, int64_t now_ms, int s
 }
 
 static void s_on_discovery(uv_timer_t *t) {
-    as_events_t *ev = t->data;
+    hk_events_t *ev = t->data;
     if (ev->registry && !ev->listing &&
         hk_registry_list(ev->registry, "router", s_on_list, ev) == 0) {
         ev->listing = 1;
     }
 }
 
-as_events_t *as_events_new(uv_loop_t *loop, void *zctx, hk_registry_t *registry, const char *tenant,
-                           int discovery_ms, as_event_fn *on_event, as_gap_fn *on_gap, void *arg) {
-    as_events_t *ev = calloc(1, sizeof *ev);
-    assert(ev && on_event && tenant);
+hk_events_t *hk_events_new(uv_loop_t *loop, void *zctx, hk_registry_t *registry, const char *tenant,
+                           int discovery_ms, hk_event_fn *on_event, hk_event_gap_fn *on_gap,
+                           void *arg) {
+    hk_events_t *ev = calloc(1, sizeof *ev);
+    assert(ev && on_event);
     ev->loop = loop;
     ev->registry = registry;
     ev->on_event = on_event;
     ev->on_gap = on_gap;
     ev->arg = arg;
-    snprintf(ev->topic, sizeof ev->topic, "t:%s", tenant);
+    snprintf(ev->tenant, sizeof ev->tenant, "%s", tenant ? tenant : "");
     ev->zs = hk_zsock_new(loop, zctx, ZMQ_SUB, s_on_msg, ev);
     if (!ev->zs) {
         free(ev);
@@ -242,7 +242,7 @@ as_events_t *as_events_new(uv_loop_t *loop, void *zctx, hk_registry_t *registry,
     return ev;
 }
 
-size_t as_events_connected(const as_events_t *ev) {
+size_t hk_events_connected(const hk_events_t *ev) {
     size_t n = 0;
     for (int i = 0; i < S_MAX_PEERS; i++) {
         n += ev->peers[i].used ? 1 : 0;
@@ -250,7 +250,7 @@ size_t as_events_connected(const as_events_t *ev) {
     return n;
 }
 
-size_t as_events_ready(const as_events_t *ev) {
+size_t hk_events_ready(const hk_events_t *ev) {
     size_t n = 0;
     for (int i = 0; i < S_MAX_PEERS; i++) {
         n += ev->peers[i].used && ev->peers[i].ready ? 1 : 0;
@@ -258,7 +258,7 @@ size_t as_events_ready(const as_events_t *ev) {
     return n;
 }
 
-void as_events_stats(const as_events_t *ev, as_events_stats_t *out) {
+void hk_events_stats(const hk_events_t *ev, hk_events_stats_t *out) {
     *out = ev->stats;
 }
 
@@ -266,9 +266,9 @@ static void s_on_closed(uv_handle_t *h) {
     s_release(h->data);
 }
 
-void as_events_destroy(as_events_t **ev_p) {
+void hk_events_destroy(hk_events_t **ev_p) {
     assert(ev_p);
-    as_events_t *ev = *ev_p;
+    hk_events_t *ev = *ev_p;
     if (!ev) {
         return;
     }
