@@ -8,7 +8,7 @@
  *
  * Every command carries its own command_id and goes through hk_submit, which resends it to
  * another replica on timeout; the router answers a resend with the first reply, so a replica
- * dying mid-command is harmless. Events are checked by (publisher, seq) (see as_events.h).
+ * dying mid-command is harmless. Events are checked by (publisher, seq) (see common/hk_events.h).
  *
  * Routers are found in the registry in Redis, or given by HETKI_ROUTER_ENDPOINT (requests)
  * and HETKI_ROUTER_EVENTS_ENDPOINT (events).
