@@ -275,6 +275,7 @@ rt_engine_t *rt_engine_new(hk_service_t *svc, rt_events_t *events, rt_policy_sto
     uv_timer_init(hk_service_loop(svc), &e->timers);
     uv_timer_init(hk_service_loop(svc), &e->tenants_refresh);
     e->timers.data = e->tenants_refresh.data = e;
+    rt_intake_init(e);
     hk_metrics_t *m = hk_service_metrics(svc);
     e->m_timers_fired = hk_metrics_counter(m, "router_timers_fired_total",
                                            "leases, overflows, windows and pauses applied");
@@ -304,6 +305,7 @@ void rt_engine_destroy(rt_engine_t **e_p) {
     }
     *e_p = NULL;
     e->destroying = 1;
+    rt_intake_close(e);
     e->inflight += 2;
     uv_close((uv_handle_t *)&e->timers, s_on_timer_closed);
     uv_close((uv_handle_t *)&e->tenants_refresh, s_on_timer_closed);

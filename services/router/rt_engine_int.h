@@ -47,6 +47,7 @@ struct rt_engine_t {
     size_t inflight;
     int destroying;
     uint64_t *m_timers_fired;
+    struct rt_intake_batches_t *intake; /* contacts gathered for the next intake call */
 };
 
 /* Arguments of one script call: KEYS[1], then now, params, router, then the script's own. */
@@ -79,6 +80,13 @@ void rt_publish_script_events(rt_engine_t *e, const char *tenant, const redisRep
 
 /* 0 when t is a valid tenant name, else -1 with the reason in err. */
 int rt_tenant_ok(const char *t, char *err, size_t errlen);
+
+/* Sets up the intake batching (rt_intake.c); called by rt_engine_new. */
+void rt_intake_init(rt_engine_t *e);
+
+/* Sends what is gathered and releases the batching; called by rt_engine_destroy. Takes one
+ * engine reference until its timer handle is closed. */
+void rt_intake_close(rt_engine_t *e);
 
 /* One request of the engine finished (frees the engine after destroy once none is left). */
 void rt_engine_done(rt_engine_t *e);

@@ -1,7 +1,10 @@
 /* rt_intake: a contact's intake in one atomic step (contact_intake.lua). The router classifies
  * the contact for every combination of the signals only Redis knows (repeat, first contact,
  * vulnerable, VIP); the script resolves the customer, picks the matching decision, stores,
- * queues and offers. Classification stays in C (rt_classify.c), the round trip stays one. */
+ * queues and offers. Classification stays in C (rt_classify.c), the round trip stays one.
+ * Contacts of one tenant that arrive together (in one drain of the bus) are gathered into one
+ * script call of up to S_BATCH_MAX contacts, sent at the latest on the next loop turn: each
+ * contact is still its own atomic step inside it, and each is acked after the call returned. */
 #include "rt_engine_int.h"
 
 #include "hk_clock.h"
@@ -26,7 +29,28 @@ typedef struct {
     char id[HK_ID_LEN + 1];
     char customer[HK_ID_LEN + 1];
     int64_t promise_ms;
+    /* The contact's own script arguments (dedupe key first), copied: the batch is sent later. */
+    int argc;
+    size_t off[RT_MAX_ARGS];
+    size_t len[RT_MAX_ARGS];
+    char *blob;
 } s_intake_t;
+
+#define S_BATCH_MAX 32 /* contacts per script call */
+#define S_OPEN_MAX 16  /* tenants with a batch being gathered at once */
+
+typedef struct {
+    char tenant[RT_MAX_TENANT + 1];
+    size_t n;
+    s_intake_t *items[S_BATCH_MAX];
+} s_batch_t;
+
+struct rt_intake_batches_t {
+    rt_engine_t *e;
+    uv_timer_t flush; /* fires on the next loop turn while contacts are gathered */
+    size_t n_open;
+    s_batch_t *open[S_OPEN_MAX];
+};
 
 static Hetki__V1__Contact *s_copy_contact(const Hetki__V1__Contact *c) {
     size_t len = hetki__v1__contact__get_packed_size(c);
@@ -40,6 +64,7 @@ static Hetki__V1__Contact *s_copy_contact(const Hetki__V1__Contact *c) {
 
 static void s_intake_free(s_intake_t *in) {
     hetki__v1__contact__free_unpacked(in->c, NULL);
+    free(in->blob);
     free(in);
 }
 
@@ -112,8 +137,9 @@ static void s_answer_duplicate(s_intake_t *in, const redisReply *reply, size_t f
     in->fn(&res, in->arg);
 }
 
-static void s_on_intake(hk_redis_t *r, redisReply *reply, void *arg) {
-    s_intake_t *in = arg;
+/* Finishes one contact with its element of the batch's reply (NULL or an error reply when the
+ * call failed: the submitter is told to retry, and the dedupe key makes that safe). */
+static void s_finish_one(s_intake_t *in, const redisReply *reply) {
     rt_engine_t *e = in->e;
     if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements < 8) {
         HK_WARN("intake.store_failed", "contact=%s tenant=%s error=\"%s\"", in->id, in->c->tenant,
@@ -153,6 +179,156 @@ static void s_on_intake(hk_redis_t *r, redisReply *reply, void *arg) {
     in->fn(&res, in->arg);
     s_intake_free(in);
     rt_engine_done(e);
+}
+
+typedef struct {
+    size_t n;
+    s_intake_t *items[S_BATCH_MAX];
+} s_call_t;
+
+static void s_on_batch(hk_redis_t *r, redisReply *reply, void *arg) {
+    s_call_t *call = arg;
+    (void)r;
+    int whole = reply && reply->type == REDIS_REPLY_ARRAY && reply->elements == 6 + call->n;
+    if (reply && reply->type == REDIS_REPLY_ERROR) {
+        HK_ERROR("intake.batch_failed", "contacts=%zu error=\"%s\"", call->n, reply->str);
+    }
+    for (size_t i = 0; i < call->n; i++) {
+        s_finish_one(call->items[i], whole ? reply->element[6 + i] : reply);
+    }
+    free(call);
+}
+
+/* Sends one tenant's gathered contacts as one script call; frees the batch. */
+static void s_send_batch(rt_engine_t *e, s_batch_t *b) {
+    s_call_t *call = malloc(sizeof *call);
+    assert(call);
+    call->n = b->n;
+    memcpy(call->items, b->items, b->n * sizeof b->items[0]);
+    size_t argc = 5;
+    for (size_t i = 0; i < b->n; i++) {
+        argc += 1 + (size_t)b->items[i]->argc;
+    }
+    const char **argv = malloc(argc * sizeof *argv);
+    size_t *lens = malloc(argc * sizeof *lens);
+    char(*counts)[12] = malloc((b->n + 1) * sizeof *counts);
+    assert(argv && lens && counts);
+    char key1[64];
+    snprintf(key1, sizeof key1, "hk:{%s}:rev", b->tenant);
+    rt_args_t head;
+    rt_args_begin(e, &head, key1, b->tenant);
+    size_t k = 0;
+    for (int i = 0; i < head.argc; i++, k++) {
+        argv[k] = head.argv[i];
+        lens[k] = head.lens[i];
+    }
+    snprintf(counts[b->n], sizeof counts[b->n], "%zu", b->n);
+    argv[k] = counts[b->n];
+    lens[k++] = strlen(counts[b->n]);
+    for (size_t i = 0; i < b->n; i++) {
+        s_intake_t *in = b->items[i];
+        snprintf(counts[i], sizeof counts[i], "%d", in->argc);
+        argv[k] = counts[i];
+        lens[k++] = strlen(counts[i]);
+        for (int j = 0; j < in->argc; j++, k++) {
+            argv[k] = in->blob + in->off[j];
+            lens[k] = in->len[j];
+        }
+    }
+    free(b);
+    if (hk_redis_eval(e->redis, e->scripts[RT_INTAKE], 1, (int)k, argv, lens, s_on_batch, call) !=
+        0) {
+        s_on_batch(e->redis, NULL, call);
+    }
+    free(argv);
+    free(lens);
+    free(counts);
+}
+
+static void s_flush_all(struct rt_intake_batches_t *ib) {
+    while (ib->n_open > 0) {
+        s_send_batch(ib->e, ib->open[--ib->n_open]);
+    }
+}
+
+static void s_on_flush(uv_timer_t *t) {
+    s_flush_all(t->data);
+}
+
+/* Adds in to its tenant's batch; a full batch goes at once, the rest on the next loop turn. */
+static void s_gather(rt_engine_t *e, s_intake_t *in) {
+    struct rt_intake_batches_t *ib = e->intake;
+    s_batch_t *b = NULL;
+    size_t at = 0;
+    for (; at < ib->n_open && !b; at++) {
+        if (!strcmp(ib->open[at]->tenant, in->c->tenant)) {
+            b = ib->open[at];
+        }
+    }
+    if (!b) {
+        if (ib->n_open == S_OPEN_MAX) {
+            s_flush_all(ib);
+        }
+        b = calloc(1, sizeof *b);
+        assert(b);
+        snprintf(b->tenant, sizeof b->tenant, "%s", in->c->tenant);
+        ib->open[ib->n_open++] = b;
+        at = ib->n_open;
+    }
+    b->items[b->n++] = in;
+    if (b->n == S_BATCH_MAX) {
+        ib->open[at - 1] = ib->open[--ib->n_open];
+        s_send_batch(e, b);
+    }
+    if (ib->n_open > 0 && !uv_is_active((uv_handle_t *)&ib->flush)) {
+        uv_timer_start(&ib->flush, s_on_flush, 0, 0);
+    }
+}
+
+/* Keeps the contact's own arguments (a's KEYS[1] and everything after the common head). */
+static void s_keep_args(s_intake_t *in, const rt_args_t *a) {
+    size_t total = 0;
+    for (int i = 0; i < a->argc; i++) {
+        total += a->lens[i] + 1;
+    }
+    in->blob = malloc(total);
+    assert(in->blob);
+    size_t at = 0;
+    in->argc = 0;
+    for (int i = 0; i < a->argc; i++) {
+        if (i >= 1 && i <= 3) {
+            continue; /* now, params, router: once per batch */
+        }
+        memcpy(in->blob + at, a->argv[i], a->lens[i]);
+        in->blob[at + a->lens[i]] = '\0';
+        in->off[in->argc] = at;
+        in->len[in->argc++] = a->lens[i];
+        at += a->lens[i] + 1;
+    }
+}
+
+static void s_on_flush_closed(uv_handle_t *h) {
+    struct rt_intake_batches_t *ib = h->data;
+    rt_engine_t *e = ib->e;
+    free(ib);
+    rt_engine_done(e);
+}
+
+void rt_intake_init(rt_engine_t *e) {
+    struct rt_intake_batches_t *ib = calloc(1, sizeof *ib);
+    assert(ib);
+    ib->e = e;
+    uv_timer_init(hk_service_loop(e->svc), &ib->flush);
+    ib->flush.data = ib;
+    e->intake = ib;
+}
+
+void rt_intake_close(rt_engine_t *e) {
+    struct rt_intake_batches_t *ib = e->intake;
+    e->intake = NULL;
+    s_flush_all(ib);
+    e->inflight++;
+    uv_close((uv_handle_t *)&ib->flush, s_on_flush_closed);
 }
 
 /* One decision as the script's "class|score|target|queue|reasons". */
@@ -266,9 +442,11 @@ void rt_engine_intake(rt_engine_t *e, const Hetki__V1__Contact *c, rt_intake_fn 
     rt_field(&a, "received_at_ms", received);
     rt_field(&a, "gateway", c->gateway);
     rt_field(&a, "router", e->instance);
-    if (hk_redis_eval(e->redis, e->scripts[RT_INTAKE], 1, a.argc, a.argv, a.lens, s_on_intake,
-                      in) != 0) {
+    if (!e->intake || !hk_redis_ready(e->redis)) {
         s_intake_fail(in, HETKI__V1__ERROR_CODE__ERROR_UNAVAILABLE, "storage unavailable, retry");
         rt_engine_done(e);
+        return;
     }
+    s_keep_args(in, &a);
+    s_gather(e, in);
 }

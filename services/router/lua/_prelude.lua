@@ -250,11 +250,13 @@ end
 
 -- Offers one newly queued contact at once when a free agent may take it. Enough at intake:
 -- an agent that is free while a contact it may take waits is matched when it became free.
+-- Returns the agent offered it, or nil.
 local function match_contact(cid, c, queue)
   local aid = find_agent(queue, c.lang or 'any', cid, num(c.cost, P.min_cost))
   if aid then
     make_offer(cid, aid, 'match')
   end
+  return aid
 end
 
 -- Offers queued contacts of queue to free agents, best contact first, up to limit offers.
