@@ -28,7 +28,8 @@ typedef struct {
 } s_peer_t;
 
 typedef struct {
-    uint64_t last; /* last seq accepted (0: nothing yet) */
+    uint64_t last;  /* last seq accepted (0: nothing yet) */
+    uint64_t epoch; /* the publisher's start as it announced it (0: not yet known) */
 } s_pub_t;
 
 struct hk_events_t {
@@ -82,15 +83,38 @@ static void s_advance(hk_events_t *ev, const char *publisher, s_pub_t *p, uint64
     p->last = seq;
 }
 
+/* Reports a gap of unknown size: the publisher restarted (or left) and whatever it changed
+ * but had not published yet is only in Redis, so watchers should take a fresh snapshot. */
+static void s_lost(hk_events_t *ev, const char *publisher, const char *why) {
+    ev->stats.gaps++;
+    HK_WARN("events.gap", "publisher=%s reason=%s", publisher, why);
+    if (ev->on_gap) {
+        ev->on_gap(publisher, 0, ev->arg);
+    }
+}
+
+/* A new epoch from a known publisher means it restarted (same instance id): its seq starts
+ * again at 1. Returns 1 when that happened (the publisher's seq was reset). */
+static int s_epoch(hk_events_t *ev, const char *publisher, s_pub_t *p, uint64_t epoch) {
+    if (epoch == 0 || epoch == p->epoch) {
+        return 0;
+    }
+    int restarted = p->epoch != 0;
+    p->epoch = epoch;
+    if (restarted) {
+        p->last = 0;
+        s_lost(ev, publisher, "restarted");
+    }
+    return restarted;
+}
+
 static void s_on_event(hk_events_t *ev, const Hetki__V1__ContactEvent *ce) {
     s_mark_ready(ev, ce->publisher);
     s_pub_t *p = s_pub(ev, ce->publisher);
-    if (p->last && ce->seq <= p->last && ce->seq != 1) {
+    s_epoch(ev, ce->publisher, p, ce->epoch);
+    if (p->last && ce->seq <= p->last) {
         ev->stats.stale++; /* at or below what we have: drop (Clone rule) */
         return;
-    }
-    if (ce->seq == 1) {
-        p->last = 0; /* the publisher restarted */
     }
     s_advance(ev, ce->publisher, p, ce->seq);
     if (!ev->tenant[0] || !strcmp(ce->tenant, ev->tenant)) {
@@ -103,6 +127,7 @@ static void s_on_heartbeat(hk_events_t *ev, const Hetki__V1__Heartbeat *hb) {
     ev->stats.heartbeats++;
     s_mark_ready(ev, hb->instance);
     s_pub_t *p = s_pub(ev, hb->instance);
+    s_epoch(ev, hb->instance, p, hb->epoch);
     if (!p->last || hb->seq > p->last) {
         s_advance(ev, hb->instance, p, hb->seq);
     }
@@ -198,6 +223,12 @@ static void s_on_list(const hk_instance_t *list, size_t n, int64_t now_ms, int s
             HK_INFO("events.removed", "instance=%s endpoint=%s", p->instance, p->endpoint);
             hk_zsock_disconnect(ev->zs, p->endpoint);
             p->used = 0;
+            /* A replica that died may have changed Redis without publishing it. */
+            s_pub_t *gone = hk_strmap_remove(ev->pubs, p->instance);
+            if (gone) {
+                s_lost(ev, p->instance, "removed");
+                free(gone);
+            }
         }
     }
 }

@@ -4,7 +4,10 @@
  * tenant ("t:", because a publisher's seq spans all tenants) and to heartbeats ("hb").
  * Events are checked by (publisher, seq): a delta at or below the last one seen from its
  * publisher is dropped, a jump counts as a gap (events lost, e.g. a slow subscriber or a
- * replica that died), and a heartbeat whose seq is ahead of us reveals a gap too. */
+ * replica that died), and a heartbeat whose seq is ahead of us reveals a gap too. A publisher
+ * that restarted (a new epoch under the same instance id) or whose registration expired is
+ * reported as a gap of unknown size (missed = 0): it may have changed Redis without
+ * publishing, so watchers take a fresh snapshot. */
 #ifndef HK_EVENTS_H
 #define HK_EVENTS_H
 
@@ -20,7 +23,8 @@ typedef struct hk_events_t hk_events_t;
  * call. */
 typedef void(hk_event_fn)(const Hetki__V1__ContactEvent *ev, void *arg);
 
-/* Called once per detected gap with the publisher and how many events were lost. */
+/* Called once per detected gap with the publisher and how many events were lost (0: unknown,
+ * after a restart or the publisher's removal). */
 typedef void(hk_event_gap_fn)(const char *publisher, unsigned long missed, void *arg);
 
 typedef struct {

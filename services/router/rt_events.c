@@ -21,6 +21,7 @@ struct rt_events_t {
     hk_zsock_t *zs;
     char publisher[96];
     uint64_t seq;
+    uint64_t epoch; /* this process's start (unix us): a restart is a new epoch */
     int64_t last_sent;
     uv_timer_t heartbeat;
 };
@@ -48,6 +49,7 @@ static void s_on_heartbeat(uv_timer_t *t) {
     hb.instance = ev->publisher;
     hb.service = "router";
     hb.seq = ev->seq;
+    hb.epoch = ev->epoch;
     hk_envelope_t env = HETKI__V1__ENVELOPE__INIT;
     env.body_case = HETKI__V1__ENVELOPE__BODY_HEARTBEAT;
     env.heartbeat = &hb;
@@ -73,6 +75,7 @@ rt_events_t *rt_events_new(uv_loop_t *loop, void *zctx, const char *publisher, c
         return NULL;
     }
     snprintf(ev->publisher, sizeof ev->publisher, "%s", publisher);
+    ev->epoch = (uint64_t)hk_clock_real_us();
     uv_timer_init(loop, &ev->heartbeat);
     ev->heartbeat.data = ev;
     uv_timer_start(&ev->heartbeat, s_on_heartbeat, S_HEARTBEAT_MS / 4, S_HEARTBEAT_MS / 4);
@@ -88,6 +91,7 @@ void rt_events_publish(rt_events_t *ev, const rt_event_t *e) {
     }
     ce.publisher = ev->publisher;
     ce.seq = ++ev->seq;
+    ce.epoch = ev->epoch;
     ce.kind = (char *)(e->kind ? e->kind : "");
     ce.tenant = (char *)(e->tenant ? e->tenant : "");
     ce.contact_id = (char *)(e->contact_id ? e->contact_id : "");
