@@ -675,6 +675,45 @@ static void s_test_accept_held(void) {
     free(after);
 }
 
+/* Waits until key's field reads want; returns 1 when it did. */
+static int s_wait_field(const char *key, const char *field, const char *want) {
+    long long until = hk_test_now_ms() + S_WAIT_MS;
+    while (strcmp(s_hget(key, field), want) != 0 && hk_test_now_ms() < until) {
+        hk_test_sleep_ms(20);
+    }
+    return strcmp(s_hget(key, field), want) == 0;
+}
+
+/* A transfer to a queue goes to someone else: the agent who handed it on is not offered it
+ * again, even when it is the only free agent; a colleague who goes available gets it. Tenant
+ * c, so that no agent of the other tests can take it. */
+static void s_test_transfer_to_queue(void) {
+    s_register("c", "c-1", 100);
+    s_register("c", "c-2", 100);
+    s_agent_ok("c", "c-1", HETKI__V1__AGENT_COMMAND_KIND__AGENT_COMMAND_AVAILABLE, NULL);
+    char cid[64], ck[160];
+    s_submit("c", "ct", NULL, cid, sizeof cid);
+    snprintf(ck, sizeof ck, "hk:{c}:contact:%s", cid);
+    HK_CHECK(s_wait_field(ck, "offer_agent", "c-1"), "ct was not offered to c-1");
+    s_agent_ok("c", "c-1", HETKI__V1__AGENT_COMMAND_KIND__AGENT_COMMAND_ACCEPT, cid);
+    Hetki__V1__AgentCommand cmd;
+    char id[32];
+    s_cmd_init(&cmd, id, sizeof id, "c", "c-1",
+               HETKI__V1__AGENT_COMMAND_KIND__AGENT_COMMAND_TRANSFER, cid);
+    cmd.to_queue = "human_chat";
+    cmd.note = "a card matter, not mine";
+    hk_test_reply_t r;
+    HK_CHECK(hk_test_bus_command(s_router.bus, &cmd, &r, S_REPLY_MS) == 0, "transfer: %s", r.text);
+    HK_EXPECT(strcmp(r.contact_state, "queued") == 0,
+              "after a transfer to a queue the contact is %s, expected queued", r.contact_state);
+    HK_CHECK_STR_EQ(s_hget(ck, "offer_agent"), "");
+    HK_CHECK_STR_EQ(s_hget(ck, "state"), "queued");
+    s_agent_ok("c", "c-2", HETKI__V1__AGENT_COMMAND_KIND__AGENT_COMMAND_AVAILABLE, NULL);
+    HK_CHECK(s_wait_field(ck, "offer_agent", "c-2"),
+             "the transferred contact was not offered to the colleague c-2");
+    printf("routing_commands: a transfer to a queue goes to another agent\n");
+}
+
 int main(void) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     snprintf(s_dir, sizeof s_dir, "/tmp/hetki-it-commands-XXXXXX");
@@ -713,6 +752,7 @@ int main(void) {
     s_test_malformed();
     s_test_accept_held();
     s_test_resend_and_happy_path();
+    s_test_transfer_to_queue();
 
     int status = hk_test_router_stop(&s_router, 10000);
     HK_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "router exit status %d", status);

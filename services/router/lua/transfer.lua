@@ -39,6 +39,9 @@ event('contact.transferred', cid, aid, '', to_queue, 'to_agent=' .. to_agent)
 if to_agent ~= '' then
   make_offer(cid, to_agent, 'transfer')
 else
+  -- Handed on to a queue: someone else should take it, so the agent who passed it is not
+  -- offered it again for a while (as after a decline).
+  redis.call('ZADD', key('declined', cid), NOW, aid)
   enqueue(cid, c, to_queue, 'transfer')
   match(to_queue, 5)
 end
