@@ -218,6 +218,10 @@ int main(void) {
     }
     long long at_kill = s_zcard(c, "hk:{it}:contacts");
     HK_CHECK(at_kill < S_TOTAL, "the run finished before the kill (%lld stored)", at_kill);
+    /* Freeze it first so that submissions pile up in it unanswered: a replica this fast is
+     * often idle between the submitters' paced bursts, and the kill must hit work in flight. */
+    kill(routers[0].pid, SIGSTOP);
+    hk_test_sleep_ms(300);
     kill(routers[0].pid, SIGKILL);
     waitpid(routers[0].pid, NULL, 0);
     fprintf(stderr, "killed router 0 after %lld contacts were stored\n", at_kill);
