@@ -11,6 +11,12 @@ int cli_up(int argc, char **argv);
 int cli_send(int argc, char **argv);
 int cli_status(int argc, char **argv);
 int cli_agent(int argc, char **argv);
+/* hetki agent add|passwd|remove: dashboard login accounts (cli_account.c); argv[0] is the
+ * verb. */
+int cli_account(int argc, char **argv);
+/* hetki agent phone-passwd: an agent SIP phone's digest password, stored as HA1 (cli_phone.c);
+ * argv[0] is the verb. */
+int cli_phone_passwd(int argc, char **argv);
 int cli_confirm(int argc, char **argv);
 int cli_policy(int argc, char **argv);
 int cli_customer(int argc, char **argv);

@@ -112,6 +112,10 @@ static void s_usage(void) {
             "       hetki agent wrapup --tenant T --agent A --contact C --code W "
             "[--distressing]\n"
             "       hetki agent say --tenant T --agent A --contact C --text TEXT\n"
+            "       hetki agent add|passwd|remove --tenant T --id A ... (dashboard logins; "
+            "hetki agent add --help)\n"
+            "       hetki agent phone-passwd --tenant T --id A (SIP phone digest password, "
+            "stdin)\n"
             "       hetki confirm --tenant T --contact C [--no] [--text TEXT]\n"
             "       (each takes --command-id ID to make a repeat harmless)\n");
 }
@@ -232,6 +236,12 @@ int cli_agent(int argc, char **argv) {
     if (argc < 1) {
         s_usage();
         return 2;
+    }
+    if (!strcmp(argv[0], "add") || !strcmp(argv[0], "passwd") || !strcmp(argv[0], "remove")) {
+        return cli_account(argc, argv);
+    }
+    if (!strcmp(argv[0], "phone-passwd")) {
+        return cli_phone_passwd(argc, argv);
     }
     s_cli_t *c = s_new();
     char *skills = NULL, *langs = NULL, *channels = NULL;

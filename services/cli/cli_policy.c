@@ -1,7 +1,9 @@
 /* cli_policy: `hetki policy load FILE | check FILE | show TENANT`. A file is validated
  * locally first (errors name the line and the field) and only a valid one is stored, as the
  * tenant's next version (services/router/lua/policy_put.lua); every router replica picks it
- * up within a poll period. One-shot commands, so plain synchronous hiredis.
+ * up within a poll period. The [phone] numbers are given to the tenant first (refused when
+ * another tenant has one: phone_numbers.lua), and the phone settings hetki-phone reads are
+ * written after the policy (phone_put.lua). One-shot commands, so plain synchronous hiredis.
  * Exit codes: 0 done, 1 invalid policy or none stored, 2 usage or unreadable file, 3 Redis
  * unreachable or failing. */
 #include "cli.h"
@@ -97,6 +99,135 @@ static redisReply *s_command(redisContext *c, int argc, const char **argv, const
     return reply;
 }
 
+/* The line of key in [section] of text (1-based), or 0: for errors found only in Redis. */
+static int s_key_line(const char *text, const char *section, const char *key) {
+    int line = 0, in_section = 0;
+    size_t klen = strlen(key);
+    for (const char *s = text; *s;) {
+        const char *eol = strchr(s, '\n');
+        size_t len = eol ? (size_t)(eol - s) : strlen(s);
+        line++;
+        while (len > 0 && (*s == ' ' || *s == '\t')) {
+            s++;
+            len--;
+        }
+        if (len > 0 && *s == '[') {
+            const char *name = s + 1;
+            while (*name == ' ' || *name == '\t') {
+                name++;
+            }
+            size_t n = strlen(section);
+            in_section = !strncmp(name, section, n) && (name[n] == ']' || name[n] == ' ');
+        } else if (in_section && len > klen && !strncmp(s, key, klen) && strchr(" \t=", s[klen])) {
+            return line;
+        }
+        s = eol ? eol + 1 : s + len;
+    }
+    return 0;
+}
+
+/* Runs a router script with KEYS[1] = key and the routing convention (now, '{}', source)
+ * before n extra arguments; returns the reply or NULL after printing the error. */
+static redisReply *s_script(redisContext *c, const char *name, const char *key, const char *now,
+                            const char *source, size_t n, const char **extra) {
+    size_t argc = 7 + n;
+    const char **argv = calloc(argc, sizeof *argv);
+    size_t *lens = calloc(argc, sizeof *lens);
+    redisReply *reply = NULL;
+    if (argv && lens) {
+        const char *head[] = {"EVAL", rt_lua_get(name), "1", key, now, "{}", source};
+        for (size_t i = 0; i < argc; i++) {
+            argv[i] = i < 7 ? head[i] : extra[i - 7];
+        }
+        for (size_t i = 0; i < argc; i++) {
+            lens[i] = strlen(argv[i]);
+        }
+        reply = s_command(c, (int)argc, argv, lens);
+    }
+    free(argv);
+    free(lens);
+    return reply;
+}
+
+/* Gives the tenant the numbers its [phone] section lists (refused, changing nothing, when
+ * another tenant has one). Returns 0, 1 on a conflict (printed) or 3. */
+static int s_put_numbers(redisContext *c, const char *path, const char *text, const rt_policy_t *p,
+                         const char *now, const char *source) {
+    const char *extra[1 + RT_PHONE_MAX_NUMBERS];
+    extra[0] = p->tenant;
+    for (size_t i = 0; i < p->phone.n_numbers; i++) {
+        extra[1 + i] = p->phone.numbers[i];
+    }
+    redisReply *r = s_script(c, "phone_numbers", "hk:{phone}:numbers", now, source,
+                             1 + p->phone.n_numbers, extra);
+    if (!r) {
+        return 3;
+    }
+    int code = 3;
+    if (r->type == REDIS_REPLY_ARRAY && r->elements == 3 &&
+        r->element[0]->type == REDIS_REPLY_INTEGER) {
+        code = r->element[0]->integer == 0 ? 0 : 1;
+        if (code == 1) {
+            fprintf(stderr,
+                    "hetki: %s: line %d: phone.numbers: %s is already a number of tenant %s (a "
+                    "number belongs to one tenant; remove it there first); nothing was stored\n",
+                    path, s_key_line(text, "phone", "numbers"), r->element[1]->str,
+                    r->element[2]->str);
+        }
+    } else {
+        fprintf(stderr, "hetki: unexpected reply from phone_numbers\n");
+    }
+    freeReplyObject(r);
+    return code;
+}
+
+/* Writes hk:{t}:phone, what hetki-phone reads: callback settings and static agent URIs. */
+static int s_put_phone(redisContext *c, const rt_policy_t *p, long long version, const char *now,
+                       const char *source) {
+    static const char *const langs[] = {"fi", "sv", "en"};
+    char key[RT_POLICY_NAME + 16], ver[24], window[24], attempts[16], retry[24], threshold[24];
+    snprintf(key, sizeof key, "hk:{%s}:phone", p->tenant);
+    snprintf(ver, sizeof ver, "%lld", version);
+    snprintf(window, sizeof window, "%lld", (long long)p->phone.callback_window_ms);
+    snprintf(attempts, sizeof attempts, "%d", p->phone.callback_attempts);
+    snprintf(retry, sizeof retry, "%lld", (long long)p->phone.callback_retry_after_ms);
+    snprintf(threshold, sizeof threshold, "%lld", (long long)p->callback_threshold_ms);
+    size_t n = 0, cap = 1 + 12 + 2 * p->phone.n_agents;
+    const char **extra = calloc(cap, sizeof *extra);
+    char(*fields)[RT_PHONE_AGENT_ID + 8] = calloc(p->phone.n_agents + 1, sizeof *fields);
+    int code = 3;
+    if (extra && fields) {
+        extra[n++] = ver;
+        const char *pairs[] = {
+            "callback_window_ms",
+            window,
+            "callback_attempts",
+            attempts,
+            "callback_retry_after_ms",
+            retry,
+            "callback_threshold_ms",
+            threshold,
+            "language",
+            langs[p->phone.language >= 0 && p->phone.language < 3 ? p->phone.language : 0]};
+        for (size_t i = 0; i < 10; i++) {
+            extra[n++] = pairs[i];
+        }
+        for (size_t i = 0; i < p->phone.n_agents; i++) {
+            snprintf(fields[i], sizeof fields[i], "agent:%s", p->phone.agents[i].agent);
+            extra[n++] = fields[i];
+            extra[n++] = p->phone.agents[i].uri;
+        }
+        redisReply *r = s_script(c, "phone_put", key, now, source, n, extra);
+        if (r) {
+            code = 0;
+            freeReplyObject(r);
+        }
+    }
+    free(extra);
+    free(fields);
+    return code;
+}
+
 static int s_load(const char *path) {
     rt_policy_t *p = malloc(sizeof *p);
     int code = 2;
@@ -116,6 +247,12 @@ static int s_load(const char *path) {
     snprintf(key, sizeof key, "hk:{%s}:policy", p->tenant);
     snprintf(now, sizeof now, "%lld", (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000);
     snprintf(source, sizeof source, "%s@%s:%s", user && user[0] ? user : "unknown", host, path);
+    /* The dialled numbers first: a number another tenant has refuses the whole load. */
+    code = s_put_numbers(c, path, text, p, now, source);
+    if (code != 0) {
+        goto cleanup;
+    }
+    code = 3;
     /* The tenant set first: a tenant listed without a policy yet simply uses the defaults. */
     const char *sadd[] = {"SADD", "hk:tenants", p->tenant};
     size_t sadd_lens[] = {4, 10, strlen(p->tenant)};
@@ -124,19 +261,17 @@ static int s_load(const char *path) {
         goto cleanup;
     }
     freeReplyObject(reply);
-    const char *body = rt_lua_get("policy_put");
-    const char *eval[] = {"EVAL", body, "1", key, now, "{}", source, text};
-    size_t lens[8];
-    for (int i = 0; i < 8; i++) {
-        lens[i] = strlen(eval[i]);
-    }
-    reply = s_command(c, 8, eval, lens);
+    const char *extra[] = {text};
+    reply = s_script(c, "policy_put", key, now, source, 1, extra);
     if (!reply) {
         goto cleanup;
     }
     if (reply->type == REDIS_REPLY_INTEGER) {
-        printf("policy tenant=%s version=%lld\n", p->tenant, reply->integer);
-        code = 0;
+        long long version = reply->integer;
+        code = s_put_phone(c, p, version, now, source);
+        if (code == 0) {
+            printf("policy tenant=%s version=%lld\n", p->tenant, version);
+        }
     } else {
         fprintf(stderr, "hetki: unexpected reply from policy_put (type %d)\n", reply->type);
     }
@@ -160,10 +295,12 @@ static int s_check(const char *path) {
         for (size_t i = 0; i < p->n_queues; i++) {
             printf("%s%s", i ? "," : "", p->queues[i].name);
         }
-        printf(" lexicon_entries=fi:%zu+%zu,sv:%zu+%zu,en:%zu+%zu\n",
+        printf(" lexicon_entries=fi:%zu+%zu,sv:%zu+%zu,en:%zu+%zu phone_numbers=%zu "
+               "phone_agents=%zu\n",
                p->lexicons[RT_LANG_FI].n_urgent, p->lexicons[RT_LANG_FI].n_personal,
                p->lexicons[RT_LANG_SV].n_urgent, p->lexicons[RT_LANG_SV].n_personal,
-               p->lexicons[RT_LANG_EN].n_urgent, p->lexicons[RT_LANG_EN].n_personal);
+               p->lexicons[RT_LANG_EN].n_urgent, p->lexicons[RT_LANG_EN].n_personal,
+               p->phone.n_numbers, p->phone.n_agents);
         code = 0;
     }
     free(text);

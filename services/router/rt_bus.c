@@ -6,6 +6,7 @@
 #include "hk_id.h"
 #include "hk_log.h"
 #include "hk_zsock.h"
+#include "rt_tenant.h"
 #include "rt_validate.h"
 
 #include <assert.h>
@@ -215,6 +216,14 @@ static void s_dispatch(rt_bus_t *bus, const hk_frame_t *id, hk_envelope_t *env) 
         (*bus->m_commands)++;
         rt_engine_chat_message(bus->engine, env->chat_message, s_on_reply,
                                s_pending(bus, id, corr));
+        return;
+    case HETKI__V1__ENVELOPE__BODY_CALL_STATE:
+        (*bus->m_commands)++;
+        rt_engine_call_state(bus->engine, env->call_state, s_on_reply, s_pending(bus, id, corr));
+        return;
+    case HETKI__V1__ENVELOPE__BODY_TENANT_STATUS:
+        (*bus->m_commands)++;
+        rt_tenant_status(bus->engine, env->tenant_status, s_on_reply, s_pending(bus, id, corr));
         return;
     case HETKI__V1__ENVELOPE__BODY_CUSTOMER_CONFIRM:
         (*bus->m_commands)++;

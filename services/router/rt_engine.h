@@ -73,6 +73,11 @@ void rt_engine_customer_confirm(rt_engine_t *e, const Hetki__V1__CustomerConfirm
 void rt_engine_chat_message(rt_engine_t *e, const Hetki__V1__ChatMessage *m, rt_reply_fn *fn,
                             void *arg);
 
+/* Records a call's state reported by hetki-phone and applies the callback states
+ * (rt_calls.c, docs/protocols/events.md). fn is called exactly once. */
+void rt_engine_call_state(rt_engine_t *e, const Hetki__V1__CallState *cs, rt_reply_fn *fn,
+                          void *arg);
+
 /* Requests waiting for Redis. */
 size_t rt_engine_inflight(const rt_engine_t *e);
 

@@ -21,6 +21,7 @@ enum {
     RT_TIMERS,
     RT_HELD,
     RT_CHAT,
+    RT_CALL,
     RT_NSCRIPTS
 };
 

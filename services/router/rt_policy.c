@@ -212,6 +212,7 @@ void rt_policy_defaults(rt_policy_t *p, const char *tenant) {
     p->followup_after_ms = 10 * S_DAY;
     p->callback_threshold_ms = 3 * S_MIN;
     p->aging_ms_per_point = 6 * S_SEC;
+    rt_policy_phone_defaults(&p->phone);
 }
 
 const rt_queue_policy_t *rt_policy_queue(const rt_policy_t *p, const char *name) {

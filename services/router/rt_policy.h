@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "rt_policy_phone.h"
+
 #define RT_POLICY_MAX_QUEUES 16
 #define RT_POLICY_MAX_SKILLS 32
 #define RT_POLICY_MAX_WORDS 64
@@ -73,6 +75,9 @@ typedef struct {
     /* Skills the queues may require ([skills] names); agents hold levels 1..5 of them. */
     char skills[RT_POLICY_MAX_SKILLS][RT_POLICY_NAME];
     size_t n_skills;
+
+    /* [phone] and [phone_agents]: dialled numbers, static agent phones, callback promises. */
+    rt_phone_policy_t phone;
 } rt_policy_t;
 
 /* Fills p with the built-in defaults for tenant (queues voice, human_chat, async; default

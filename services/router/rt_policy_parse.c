@@ -56,16 +56,18 @@ static bool s_utf8_valid(const char *s) {
 /* ---- the key tables */
 
 typedef enum {
-    S_INT,    /* int, decimal */
-    S_PCT,    /* int, decimal with an optional '%' */
-    S_DUR,    /* int64_t milliseconds from "90s", "5m", ... */
-    S_NAME,   /* char[RT_POLICY_NAME] of a-z 0-9 _ - */
-    S_NONE,   /* like S_NAME, and "none" means "" */
-    S_TEXT,   /* char[RT_POLICY_TEXT] */
-    S_STATUS, /* rt_tenant_status_t: active | suspended */
-    S_LANGS,  /* int bit mask from "fi, sv, en" */
-    S_NAMES,  /* the skill list */
-    S_WORDS   /* lexicon entries (handled by the lexicon code) */
+    S_INT,     /* int, decimal */
+    S_PCT,     /* int, decimal with an optional '%' */
+    S_DUR,     /* int64_t milliseconds from "90s", "5m", ... */
+    S_NAME,    /* char[RT_POLICY_NAME] of a-z 0-9 _ - */
+    S_NONE,    /* like S_NAME, and "none" means "" */
+    S_TEXT,    /* char[RT_POLICY_TEXT] */
+    S_STATUS,  /* rt_tenant_status_t: active | suspended */
+    S_LANGS,   /* int bit mask from "fi, sv, en" */
+    S_NAMES,   /* the skill list */
+    S_WORDS,   /* lexicon entries (handled by the lexicon code) */
+    S_NUMBERS, /* [phone] numbers (rt_policy_phone.c) */
+    S_LANG     /* int rt_lang_t from "fi", "sv" or "en" */
 } s_type_t;
 
 typedef struct {
@@ -139,6 +141,14 @@ static const s_key_t s_lifecycle_keys[] = {
     {"aging_per_point", S_DUR, S_P(aging_ms_per_point), 100, S_HOUR, NULL},
 };
 
+static const s_key_t s_phone_keys[] = {
+    {"numbers", S_NUMBERS, 0, 0, 0, NULL},
+    {"callback_window", S_DUR, S_P(phone.callback_window_ms), S_MIN, 7 * S_DAY, NULL},
+    {"callback_attempts", S_INT, S_P(phone.callback_attempts), 1, 10, NULL},
+    {"callback_retry_after", S_DUR, S_P(phone.callback_retry_after_ms), S_SEC, 24 * S_HOUR, NULL},
+    {"language", S_LANG, S_P(phone.language), 0, 0, NULL},
+};
+
 _Static_assert(sizeof s_class_keys / sizeof s_class_keys[0] <= S_MAX_KEYS, "S_MAX_KEYS");
 
 typedef enum {
@@ -151,6 +161,8 @@ typedef enum {
     S_SEC_CAPACITY,
     S_SEC_AGENTS,
     S_SEC_LIFECYCLE,
+    S_SEC_PHONE,
+    S_SEC_PHONE_AGENTS, /* keys are agent ids: rt_policy_phone_agent() */
     S_SEC_COUNT,
     S_SEC_NONE = -1
 } s_sec_t;
@@ -162,11 +174,17 @@ static const struct {
     size_t nkeys;
     bool named; /* [queue NAME], [lexicon LANG] */
 } s_sections[S_SEC_COUNT] = {
-    {"tenant", S_KEYS(s_tenant_keys), false},        {"skills", S_KEYS(s_skills_keys), false},
-    {"queue", S_KEYS(s_queue_keys), true},           {"routing", S_KEYS(s_routing_keys), false},
-    {"classification", S_KEYS(s_class_keys), false}, {"lexicon", S_KEYS(s_lexicon_keys), true},
-    {"capacity", S_KEYS(s_capacity_keys), false},    {"agents", S_KEYS(s_agents_keys), false},
+    {"tenant", S_KEYS(s_tenant_keys), false},
+    {"skills", S_KEYS(s_skills_keys), false},
+    {"queue", S_KEYS(s_queue_keys), true},
+    {"routing", S_KEYS(s_routing_keys), false},
+    {"classification", S_KEYS(s_class_keys), false},
+    {"lexicon", S_KEYS(s_lexicon_keys), true},
+    {"capacity", S_KEYS(s_capacity_keys), false},
+    {"agents", S_KEYS(s_agents_keys), false},
     {"lifecycle", S_KEYS(s_lifecycle_keys), false},
+    {"phone", S_KEYS(s_phone_keys), false},
+    {"phone_agents", NULL, 0, false},
 };
 
 /* ---- the parser */
@@ -404,6 +422,21 @@ static int s_set_value(s_parse_t *st, const char *field, const s_key_t *k, int k
     case S_WORDS:
         return s_parse_words(st, field, v, st->lex_words[st->lang][kidx],
                              &st->lex_n[st->lang][kidx]);
+    case S_NUMBERS: {
+        char problem[200];
+        if (rt_policy_phone_numbers(&st->p->phone, v, problem, sizeof problem)) {
+            return s_error(st, st->line, field, "%s", problem);
+        }
+        return 0;
+    }
+    case S_LANG: {
+        int lang = rt_lang_parse(v);
+        if (lang < 0) {
+            return s_error(st, st->line, field, "expected fi, sv or en");
+        }
+        *(int *)(base + k->off) = lang;
+        return 0;
+    }
     }
     return -1;
 }
@@ -427,7 +460,8 @@ static int s_section(s_parse_t *st, char *inner) {
     if (st->sec == S_SEC_NONE) {
         return s_error(st, st->line, field,
                        "unknown section (expected tenant, skills, queue NAME, routing, "
-                       "classification, lexicon LANG, capacity, agents or lifecycle)");
+                       "classification, lexicon LANG, capacity, agents, lifecycle, phone or "
+                       "phone_agents)");
     }
     if (!s_sections[st->sec].named) {
         if (*arg) {
@@ -498,6 +532,16 @@ static int s_key_value(s_parse_t *st, char *line) {
     *eq = '\0';
     char *key = s_trim(line), *value = s_trim(eq + 1);
     snprintf(field, sizeof field, "%s.%s", st->label, key);
+    if (st->sec == S_SEC_PHONE_AGENTS) { /* agent id = SIP URI */
+        char problem[200];
+        if (*value == '\0') {
+            return s_error(st, st->line, field, "missing value (a SIP URI like sip:alice@host)");
+        }
+        if (rt_policy_phone_agent(&st->p->phone, key, value, problem, sizeof problem)) {
+            return s_error(st, st->line, field, "%s", problem);
+        }
+        return 0;
+    }
     const s_key_t *keys = s_sections[st->sec].keys;
     int kidx = -1;
     for (size_t i = 0; i < s_sections[st->sec].nkeys; i++) {
@@ -667,6 +711,27 @@ static int s_check_thresholds(s_parse_t *st) {
     return 0;
 }
 
+/* The checks across the [phone] keys; an error names the key's line, or the window's. */
+static int s_check_phone(s_parse_t *st) {
+    const char *which = "";
+    char problem[200], field[64];
+    if (!rt_policy_phone_check(&st->p->phone, &which, problem, sizeof problem)) {
+        return 0;
+    }
+    int line = 0;
+    for (size_t k = 0; k < sizeof s_phone_keys / sizeof s_phone_keys[0]; k++) {
+        if (!strcmp(s_phone_keys[k].key, which)) {
+            line = st->key_line[S_SEC_PHONE][k];
+        }
+    }
+    if (!line) { /* the default of which clashes with another key that was set */
+        line =
+            st->key_line[S_SEC_PHONE][1] ? st->key_line[S_SEC_PHONE][1] : st->sec_line[S_SEC_PHONE];
+    }
+    snprintf(field, sizeof field, "phone.%s", which);
+    return s_error(st, line, field, "%s", problem);
+}
+
 /* Splits text into lines and feeds them to the section and key handlers. */
 static int s_parse_lines(s_parse_t *st, const char *text) {
     const char *s = text;
@@ -743,7 +808,8 @@ int rt_policy_parse(const char *text, rt_policy_t *out, char *err, size_t errlen
     st->errlen = errlen;
     st->sec = S_SEC_NONE;
     if (s_parse_lines(st, text ? text : "") != 0 || s_merge_lexicons(st) != 0 ||
-        s_check_queues(st) != 0 || s_check_routing(st) != 0 || s_check_thresholds(st) != 0) {
+        s_check_queues(st) != 0 || s_check_routing(st) != 0 || s_check_thresholds(st) != 0 ||
+        s_check_phone(st) != 0) {
         goto cleanup;
     }
     memcpy(out, p, sizeof *p);

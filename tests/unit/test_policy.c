@@ -1,7 +1,8 @@
 /* test_policy: the tenant policy format (services/router/rt_policy*.c, docs/policy.md): the
  * defaults are valid and sensible, deploy/policies/demo.policy parses, a table of broken
  * files each fails with the right line and field, durations parse and print, lexicon
- * entries are lowercased (Å Ä Ö too), and lexicon extras add to the defaults. */
+ * entries are lowercased (Å Ä Ö too), lexicon extras add to the defaults, and the [phone]
+ * and [phone_agents] sections (numbers, static agent SIP URIs, callback settings). */
 #include "hk_test.h"
 #include "rt_policy.h"
 
@@ -202,6 +203,37 @@ static const s_bad_t s_bad[] = {
     {"[lexicon sv]\npersonal = ok\npersonal_extra = död*x\n",
      "line 3: lexicon sv.personal_extra:", "* at the end"},
     {"[lexicon fi]\nurgent_extra = k*\n", "line 2: lexicon fi.urgent_extra:", "shorter than 2"},
+    /* [phone] and [phone_agents] */
+    {"[phone]\nnumbers = +358 9 123, 0800-FLOWERS\n",
+     "line 2: phone.numbers:", "\"0800-FLOWERS\": a number holds digits"},
+    {"[phone]\nnumbers = +358 9 123, +3589123\n",
+     "line 2: phone.numbers:", "number +3589123 listed twice"},
+    {"[phone]\nnumbers = 12\n", "line 2: phone.numbers:", "at least 3 digits"},
+    {"[phone]\nnumbers = +1234567890123456\n", "line 2: phone.numbers:", "at most 15 digits"},
+    {"[phone]\nnumbers = +358 9 123,\n", "line 2: phone.numbers:", "at least 3 digits"},
+    {"[phone]\nnumbers = 1+23\n", "line 2: phone.numbers:", "a number holds digits"},
+    {"[phone]\ncallback_window = 30s\n", "line 2: phone.callback_window:", "between 1m and 7d"},
+    {"[phone]\ncallback_attempts = 0\n", "line 2: phone.callback_attempts:", "between 1 and 10"},
+    {"[phone]\ncallback_retry_after = 0s\n",
+     "line 2: phone.callback_retry_after:", "between 1s and 1d"},
+    {"[phone]\ncallback_window = 1h\ncallback_retry_after = 2h\n",
+     "line 3: phone.callback_retry_after:", "shorter than callback_window"},
+    {"[phone]\ncallback_window = 5m\n",
+     "line 2: phone.callback_retry_after:", "shorter than callback_window"},
+    {"[phone]\nlanguage = de\n", "line 2: phone.language:", "fi, sv or en"},
+    {"[phone]\nagent.alice = sip:alice@host\n", "line 2: phone.agent.alice:", "unknown key"},
+    {"[phone agents]\n", "line 1: [phone agents]:", "takes no name"},
+    {"[phone_agents]\nalice = alice@10.0.0.5\n",
+     "line 2: phone_agents.alice:", "expected a SIP URI"},
+    {"[phone_agents]\nalice = sip:\n", "line 2: phone_agents.alice:", "no host"},
+    {"[phone_agents]\nalice = sip:alice@\n", "line 2: phone_agents.alice:", "no host"},
+    {"[phone_agents]\nalice = sip:al ice@host\n", "line 2: phone_agents.alice:", "without blanks"},
+    {"[phone_agents]\nal ice = sip:alice@host\n",
+     "line 2: phone_agents.al ice:", "an agent id is 1 to 64"},
+    {"[phone_agents]\nalice = sip:a@h\nbob = sip:b@h\nalice = sip:c@h\n",
+     "line 4: phone_agents.alice:", "listed twice"},
+    {"[phone_agents]\nalice =\n", "line 2: phone_agents.alice:", "missing value"},
+    {"[phone]\n[phone]\n", "line 2: [phone]:", "appears twice (first on line 1)"},
 };
 
 static void s_test_errors(void) {
@@ -329,8 +361,58 @@ static void s_test_values(void) {
     HK_CHECK_INT_EQ(strlen(tiny), sizeof tiny - 1);
 }
 
+static void s_test_phone(void) {
+    char err[512];
+    rt_policy_defaults(&s_p, "x");
+    HK_CHECK_INT_EQ(s_p.phone.n_numbers, 0);
+    HK_CHECK_INT_EQ(s_p.phone.n_agents, 0);
+    HK_CHECK_INT_EQ(s_p.phone.callback_window_ms, 7200000);
+    HK_CHECK_INT_EQ(s_p.phone.callback_attempts, 3);
+    HK_CHECK_INT_EQ(s_p.phone.callback_retry_after_ms, 600000);
+    HK_CHECK_INT_EQ(s_p.phone.language, RT_LANG_FI);
+    HK_CHECK(rt_policy_parse("[phone]\nnumbers = +358 9 4289 9000, (09) 123-456, 5000\n"
+                             "callback_window = 90m\ncallback_attempts = 5\n"
+                             "callback_retry_after = 2m\nlanguage = sv\n"
+                             "[phone_agents]\nalice = sip:alice@10.0.0.5:5070\n"
+                             "agent.b:2 = sips:b@pbx.example.com;transport=tcp\n",
+                             &s_p, err, sizeof err) == 0,
+             "%s", err);
+    HK_CHECK_INT_EQ(s_p.phone.n_numbers, 3);
+    HK_CHECK_STR_EQ(s_p.phone.numbers[0], "+358942899000");
+    HK_CHECK_STR_EQ(s_p.phone.numbers[1], "09123456");
+    HK_CHECK_STR_EQ(s_p.phone.numbers[2], "5000");
+    HK_CHECK_INT_EQ(s_p.phone.callback_window_ms, 90 * 60000);
+    HK_CHECK_INT_EQ(s_p.phone.callback_attempts, 5);
+    HK_CHECK_INT_EQ(s_p.phone.callback_retry_after_ms, 120000);
+    HK_CHECK_INT_EQ(s_p.phone.language, RT_LANG_SV);
+    HK_CHECK_INT_EQ(s_p.phone.n_agents, 2);
+    HK_CHECK_STR_EQ(rt_policy_phone_agent_uri(&s_p.phone, "alice"), "sip:alice@10.0.0.5:5070");
+    HK_CHECK_STR_EQ(rt_policy_phone_agent_uri(&s_p.phone, "agent.b:2"),
+                    "sips:b@pbx.example.com;transport=tcp");
+    HK_CHECK(rt_policy_phone_agent_uri(&s_p.phone, "carol") == NULL, "no carol");
+    char num[RT_PHONE_NUMBER];
+    HK_CHECK(rt_policy_phone_number(" +358 (40) 123-45.67 ", num, sizeof num) == NULL, "number");
+    HK_CHECK_STR_EQ(num, "+358401234567");
+    HK_CHECK(rt_policy_phone_number("+", num, sizeof num) != NULL, "a lone +");
+    /* An empty [phone] keeps the defaults. */
+    HK_CHECK(rt_policy_parse("[phone]\n[phone_agents]\n", &s_p, err, sizeof err) == 0, "%s", err);
+    HK_CHECK_INT_EQ(s_p.phone.callback_attempts, 3);
+    /* 32 numbers fit, 33 do not. */
+    static char text[4096];
+    size_t used = (size_t)snprintf(text, sizeof text, "[phone]\nnumbers = ");
+    for (int i = 0; i < 33; i++) {
+        used += (size_t)snprintf(text + used, sizeof text - used, "%s+35810%04d", i ? ", " : "", i);
+    }
+    HK_CHECK(rt_policy_parse(text, &s_p, err, sizeof err) == -1, "33 numbers accepted");
+    HK_CHECK_CONTAINS(err, "more than 32 numbers");
+    text[strlen(text) - strlen(", +358100032")] = '\0';
+    HK_CHECK(rt_policy_parse(text, &s_p, err, sizeof err) == 0, "%s", err);
+    HK_CHECK_INT_EQ(s_p.phone.n_numbers, 32);
+}
+
 int main(void) {
     s_test_defaults();
+    s_test_phone();
     s_test_demo();
     s_test_errors();
     s_test_durations();

@@ -25,5 +25,7 @@ for _, aid in ipairs(redis.call('SMEMBERS', key('agents'))) do
       reason = a.pause_reason or '', holding = redis.call('SCARD', key('agent', aid, 'contacts')) }
   end
 end
+-- Open callback promises (hetki-phone's hk:{t}:callbacks, by window end).
+out.callbacks = redis.call('ZCARD', key('callbacks'))
 out.critical = redis.call('LRANGE', key('critical'), -20, -1)
 return cjson.encode(out)
