@@ -18,6 +18,7 @@ typedef struct {
     char name[64];
     char *body;
     char sha[41];
+    bool ro; /* read-only: run with EVALSHA_RO / EVAL_RO */
 } s_script_t;
 
 struct hk_redis_t {
@@ -236,7 +237,14 @@ int hk_redis_script(hk_redis_t *r, const char *name, const char *body) {
     snprintf(s->name, sizeof s->name, "%s", name);
     s->body = strdup(body);
     assert(s->body);
+    s->ro = false;
     return r->nscripts++;
+}
+
+int hk_redis_script_ro(hk_redis_t *r, const char *name, const char *body) {
+    int handle = hk_redis_script(r, name, body);
+    r->scripts[handle].ro = true;
+    return handle;
 }
 
 void hk_redis_on_state(hk_redis_t *r, hk_redis_state_fn *fn, void *arg) {
@@ -296,7 +304,7 @@ static int s_send(hk_redis_t *r, s_req_t *req, bool by_sha) {
         size_t lens[req->argc + 3];
         char nkeys[16];
         s_script_t *s = &r->scripts[req->script];
-        argv[0] = by_sha ? "EVALSHA" : "EVAL";
+        argv[0] = by_sha ? (s->ro ? "EVALSHA_RO" : "EVALSHA") : (s->ro ? "EVAL_RO" : "EVAL");
         argv[1] = by_sha ? s->sha : s->body;
         snprintf(nkeys, sizeof nkeys, "%d", req->nkeys);
         argv[2] = nkeys;

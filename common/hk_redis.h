@@ -28,6 +28,11 @@ void hk_redis_auth(hk_redis_t *r, const char *user, const char *password);
 /* Registers a Lua script (body copied) before start; returns its handle (>= 0). */
 int hk_redis_script(hk_redis_t *r, const char *name, const char *body);
 
+/* Registers a script that only reads: it runs with EVALSHA_RO (EVAL_RO), which Redis also
+ * allows on replicas and which an ACL user with read-only keys may run (EVAL counts the keys
+ * it is given as written). The script must not call a write command. */
+int hk_redis_script_ro(hk_redis_t *r, const char *name, const char *body);
+
 void hk_redis_on_state(hk_redis_t *r, hk_redis_state_fn *fn, void *arg);
 
 /* Connects (and keeps reconnecting with backoff until destroyed). A connection that leaves
