@@ -370,7 +370,26 @@ static int s_check_ports(void) {
     return rc;
 }
 
-/* Prints what runs where. */
+/* The customer- or agent-facing endpoint of a service ("" for none): its default port unless
+ * the service's own variable, which the service reads too, says otherwise. */
+static void s_public_endpoint(const char *name, char *out, size_t len) {
+    static const struct {
+        const char *name, *var, *def, *fmt;
+    } eps[] = {
+        {"chat", "HETKI_CHAT_PORT", "8081", " http://127.0.0.1:%s/"},
+        {"dashboard", "HETKI_DASHBOARD_PORT", "8080", " http://127.0.0.1:%s/"},
+        {"phone", "HETKI_PHONE_SIP_PORT", "5060", " sip:127.0.0.1:%s (udp, tcp)"},
+    };
+    out[0] = '\0';
+    for (size_t i = 0; i < sizeof eps / sizeof eps[0]; i++) {
+        if (!strcmp(name, eps[i].name)) {
+            const char *v = getenv(eps[i].var);
+            snprintf(out, len, eps[i].fmt, v && v[0] ? v : eps[i].def);
+        }
+    }
+}
+
+/* Prints what runs where, and how to begin. */
 static void s_print_table(void) {
     char ep[256];
     printf("hetki: local stack in %s\n  %-12s %-8s %-64s %s\n", s_data, "NAME", "PID", "ENDPOINTS",
@@ -382,8 +401,17 @@ static void s_print_table(void) {
         if (p->is_router && n > 0 && (size_t)n < sizeof ep) {
             snprintf(ep + n, sizeof ep - (size_t)n, " contacts :%ld events :%ld", p->contacts_port,
                      p->events_port);
+        } else if (n > 0 && (size_t)n < sizeof ep) {
+            s_public_endpoint(p->name, ep + n, sizeof ep - (size_t)n);
         }
         printf("  %-12s %-8ld %-64s %s\n", p->name, (long)p->pid, ep, p->log_path);
+    }
+    for (size_t i = 0; i < s_nprocs; i++) {
+        if (!strcmp(s_procs[i].name, "dashboard")) {
+            printf("hetki: dashboard logins are made with (the password is read from stdin)\n"
+                   "         hetki agent add --tenant demo --id aino --role agent --name 'Aino'\n"
+                   "         hetki agent add --tenant demo --id sanna --role supervisor\n");
+        }
     }
     printf("hetki: stack ready (Ctrl-C stops it)\n");
 }

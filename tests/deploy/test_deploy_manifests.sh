@@ -621,7 +621,7 @@ acl=$deploy/redis/users.acl
 # Redis ACL files take "user NAME rules..." lines only (no comments).
 bad=$(grep -nvE '^user [A-Za-z0-9_-]+( [^ ]+)*$' "$acl" 2>&1)
 [ -z "$bad" ] || fail "$(rel "$acl"): not an ACL user line: $bad"
-for user in default hetki-router hetki-gateway hetki-dashboard hetki-cli; do
+for user in default hetki-router hetki-gateway hetki-chat hetki-phone hetki-dashboard hetki-cli; do
     grep -q "^user $user " "$acl" || fail "$(rel "$acl"): no user $user"
 done
 if command -v redis-server >/dev/null 2>&1 && command -v redis-cli >/dev/null 2>&1; then
@@ -649,9 +649,30 @@ if command -v redis-server >/dev/null 2>&1 && command -v redis-cli >/dev/null 2>
         acl_check deny hetki-gateway "write contacts" hset 'hk:{acltest}:contact:1' state queued
         acl_check deny hetki-gateway "write contacts from a script" \
             eval "return redis.call('SET', 'hk:{acltest}:contact:2', 1)" 0
+        acl_check allow hetki-chat "register" "${beat_args[@]}"
+        acl_check allow hetki-chat "keep a chat session" hset 'hk:{acltest}:chat:s1' token t
+        acl_check allow hetki-chat "trim an outbox" lrem 'hk:{acltest}:outbox:s1' 0 m
+        acl_check allow hetki-chat "read a conversation" lrange 'hk:{acltest}:conv:c1' 0 -1
+        acl_check deny hetki-chat "write contacts" hset 'hk:{acltest}:contact:1' state queued
+        acl_check allow hetki-phone "register" "${beat_args[@]}"
+        acl_check allow hetki-phone "store a registration" set 'hk:{acltest}:phone:reg:a1' sip:x
+        acl_check allow hetki-phone "keep a promise" hset 'hk:{acltest}:promise:c1' status pending
+        acl_check allow hetki-phone "schedule a promise" zadd 'hk:{acltest}:promise_due' 1 c1
+        acl_check deny hetki-phone "write contacts" hset 'hk:{acltest}:contact:1' state queued
+        acl_check deny hetki-phone "change agents' phone passwords" \
+            hset 'hk:{acltest}:phone:agents_ha1' a1 x
         acl_check allow hetki-dashboard "read contacts" get 'hk:{acltest}:x'
         acl_check deny hetki-dashboard "write contacts" set 'hk:{acltest}:x' 2
         acl_check allow hetki-dashboard "register" "${beat_args[@]}"
+        acl_check allow hetki-dashboard "open a session" hset 'hk:{acltest}:session:ab' account a
+        acl_check allow hetki-dashboard "list an account's sessions" \
+            sadd 'hk:{acltest}:account:a1:sessions' ab
+        acl_check deny hetki-dashboard "change an account" hset 'hk:{acltest}:account:a1' hash x
+        acl_check allow hetki-dashboard "run a read-only view script" \
+            eval_ro "return redis.call('GET', KEYS[1])" 1 'hk:{acltest}:rev'
+        acl_check allow hetki-cli "add a dashboard account" hset 'hk:{acltest}:account:a1' hash x
+        acl_check allow hetki-cli "give a tenant a phone number" \
+            hset 'hk:{phone}:numbers' 0201234567 acltest
         acl_check allow hetki-cli "list the registry" "${list_args[@]}"
         acl_check allow hetki-cli "read contacts" get 'hk:{acltest}:x'
         acl_check allow hetki-cli "store a policy" hset 'hk:{acltest}:policy' version 1
