@@ -39,15 +39,15 @@ int chat_config_load(chat_config_t *cfg) {
     if (hk_service_configure("chat", &cfg->base, table, sizeof table / sizeof table[0]) != 0) {
         return -1;
     }
-    chat_origins_t origins;
-    if (chat_origins_parse(&origins, cfg->origins_text) != 0) {
+    hk_origins_t origins;
+    if (hk_origins_parse(&origins, cfg->origins_text) != 0) {
         fprintf(stderr,
                 "hetki-chat: configuration error: HETKI_CHAT_ORIGINS: expected a comma-separated "
                 "list of at most %d origins (scheme://host[:port]) or *\n",
                 CHAT_MAX_ORIGINS);
         return -1;
     }
-    if (!chat_tenant_ok(cfg->tenant)) {
+    if (!hk_tenant_ok(cfg->tenant)) {
         fprintf(stderr, "hetki-chat: configuration error: HETKI_CHAT_TENANT: expected 1 to 32 "
                         "characters of a-z, 0-9, '_' and '-'\n");
         return -1;

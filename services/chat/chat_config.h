@@ -3,9 +3,10 @@
 #ifndef CHAT_CONFIG_H
 #define CHAT_CONFIG_H
 
+#include "hk_limits.h"
 #include "hk_config.h"
 
-#define CHAT_MAX_ORIGINS 32
+#define CHAT_MAX_ORIGINS HK_MAX_ORIGINS
 
 typedef struct {
     hk_base_config_t base;

@@ -132,7 +132,7 @@ void chat_frame_hello(chat_sess_t *s, json_t *root) {
     }
     const char *tenant = chat_json_str(root, "tenant");
     json_t *resume = json_object_get(root, "resume");
-    if (!chat_tenant_ok(tenant)) {
+    if (!hk_tenant_ok(tenant)) {
         chat_sess_error(s, CHAT_ERR_BAD_FRAME, NULL,
                         "tenant: 1 to 32 characters of a-z, 0-9, '_' and '-' required");
         return;
@@ -180,7 +180,7 @@ void chat_frame_person(chat_sess_t *s, json_t *root) {
 
 void chat_frame_typing(chat_sess_t *s, json_t *root) {
     (void)root;
-    int64_t now = chat_now_ms();
+    int64_t now = hk_limits_now_ms();
     if (s->contact[0] && !s->closed && now - s->last_typing_ms >= S_TYPING_MS) {
         s->last_typing_ms = now;
         chat_sess_signal(s, HETKI__V1__CHAT_KIND__CHAT_KIND_TYPING, NULL, "");
@@ -189,7 +189,7 @@ void chat_frame_typing(chat_sess_t *s, json_t *root) {
 
 void chat_frame_read(chat_sess_t *s, json_t *root) {
     const char *id = chat_json_str(root, "id");
-    if (!chat_ref_ok(id)) {
+    if (!hk_ref_ok(id)) {
         chat_sess_error(s, CHAT_ERR_BAD_FRAME, NULL, "id: a message id required");
         return;
     }
@@ -198,7 +198,7 @@ void chat_frame_read(chat_sess_t *s, json_t *root) {
 
 void chat_frame_received(chat_sess_t *s, json_t *root) {
     const char *id = chat_json_str(root, "id");
-    if (!chat_ref_ok(id)) {
+    if (!hk_ref_ok(id)) {
         chat_sess_error(s, CHAT_ERR_BAD_FRAME, NULL, "id: a message id required");
         return;
     }

@@ -270,7 +270,7 @@ void chat_messages_flush(chat_sess_t *s, int tell) {
 void chat_frame_message(chat_sess_t *s, json_t *root) {
     const char *id = chat_json_str(root, "id");
     json_t *text = json_object_get(root, "text");
-    if (!chat_id_ok(id)) {
+    if (!hk_client_id_ok(id)) {
         chat_sess_error(s, CHAT_ERR_BAD_FRAME, NULL,
                         "id: 1 to 64 characters of A-Z, a-z, 0-9, '_' and '-' required");
         return;

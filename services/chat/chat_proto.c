@@ -95,7 +95,7 @@ const char *chat_json_str(json_t *root, const char *field) {
 /* The id of a message frame when it is a valid one (for errors about it). */
 static const char *s_frame_id(json_t *root) {
     const char *id = chat_json_str(root, "id");
-    return chat_id_ok(id) ? id : NULL;
+    return hk_client_id_ok(id) ? id : NULL;
 }
 
 /* Asks the client to come back (to any instance) and closes 1001. */
@@ -125,10 +125,10 @@ static const s_handler_t s_handlers[] = {
  * closes 1008 after as many refused frames within a rate period as the rate allows. */
 static int s_charge(chat_sess_t *s, s_cost_t cost, int quiet, const char *id) {
     const chat_config_t *cfg = s->p->cfg;
-    int64_t now = chat_now_ms();
+    int64_t now = hk_limits_now_ms();
     double burst = (double)cfg->rate * (cost == S_LIGHT ? S_LIGHT_FACTOR : 1);
-    chat_bucket_t *b = cost == S_LIGHT ? &s->light : &s->heavy;
-    if (cost == S_FREE || chat_bucket_take(b, burst, S_RATE_PERIOD_MS, now)) {
+    hk_bucket_t *b = cost == S_LIGHT ? &s->light : &s->heavy;
+    if (cost == S_FREE || hk_bucket_take(b, burst, S_RATE_PERIOD_MS, now)) {
         return 1;
     }
     if (now - s->strikes_since > S_RATE_PERIOD_MS) {
@@ -214,9 +214,9 @@ static void s_on_open(chat_conn_t *conn, void *arg) {
     assert(s);
     s->p = p;
     s->conn = conn;
-    int64_t now = chat_now_ms();
-    chat_bucket_init(&s->heavy, (double)p->cfg->rate, now);
-    chat_bucket_init(&s->light, (double)p->cfg->rate * S_LIGHT_FACTOR, now);
+    int64_t now = hk_limits_now_ms();
+    hk_bucket_init(&s->heavy, (double)p->cfg->rate, now);
+    hk_bucket_init(&s->light, (double)p->cfg->rate * S_LIGHT_FACTOR, now);
     s->next = p->sessions;
     if (p->sessions) {
         p->sessions->prev = s;

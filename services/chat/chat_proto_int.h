@@ -44,7 +44,7 @@ typedef struct chat_sess {
     chat_msg_t *q_head, *q_tail;
     size_t q_n;
     int busy; /* a customer message is being submitted */
-    chat_bucket_t heavy, light;
+    hk_bucket_t heavy, light;
     int strikes;
     int64_t strikes_since;
     int64_t last_typing_ms;

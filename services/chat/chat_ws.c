@@ -10,7 +10,7 @@
  * writeable callback makes lws drop the socket without a Close frame, the connection goes on
  * a kill list that a zero-delay timer closes from the loop (lws_close_reason followed by
  * LWS_TO_KILL_SYNC), so lws sends our Close code and waits for the client's. Idle and close
- * timeouts use real time (chat_now_ms), never the virtual clock. */
+ * timeouts use real time (hk_limits_now_ms), never the virtual clock. */
 #include "chat_ws.h"
 
 #include "chat_http.h"
@@ -59,7 +59,7 @@ struct chat_ws_t {
     chat_ws_handlers_t handlers;
     void *arg;
     chat_http_t *http;
-    chat_origins_t origins;
+    hk_origins_t origins;
     chat_conn_t *conns;
     size_t n_conns;
     uv_timer_t idle;
@@ -230,7 +230,7 @@ static int s_on_writeable(chat_conn_t *c) {
 
 /* A chunk of a client message: gathers it, refuses it when too big, delivers it when whole. */
 static int s_on_receive(chat_ws_t *ws, chat_conn_t *c, const char *in, size_t len) {
-    c->last_rx_ms = chat_now_ms();
+    c->last_rx_ms = hk_limits_now_ms();
     size_t total = c->rx_len + len + lws_remaining_packet_payload(c->wsi);
     if (total > (size_t)ws->cfg->max_frame) {
         (*ws->stats->closed_too_big)++;
@@ -286,7 +286,7 @@ static int s_refuse(chat_ws_t *ws, struct lws *wsi, unsigned int status, const c
 /* LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: the path, the Origin and whether we accept. */
 static int s_filter(chat_ws_t *ws, struct lws *wsi) {
     char uri[64] = "";
-    char origin[CHAT_ORIGIN_MAX * 2] = "";
+    char origin[HK_ORIGIN_MAX * 2] = "";
     if (!ws || ws->draining || ws->destroying) {
         return s_refuse(ws, wsi, HTTP_STATUS_SERVICE_UNAVAILABLE, "draining");
     }
@@ -297,7 +297,7 @@ static int s_filter(chat_ws_t *ws, struct lws *wsi) {
     int n = lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN) > 0
                 ? lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN)
                 : 0;
-    if (n < 0 || !chat_origins_allow(&ws->origins, n > 0 ? origin : NULL)) {
+    if (n < 0 || !hk_origins_allow(&ws->origins, n > 0 ? origin : NULL)) {
         char quoted[sizeof origin + 3];
         HK_INFO("chat.origin_refused", "origin=%s",
                 hk_log_quote(quoted, sizeof quoted, n > 0 ? origin : ""));
@@ -310,7 +310,7 @@ static void s_on_established(chat_ws_t *ws, struct lws *wsi, chat_conn_t *c) {
     memset(c, 0, sizeof *c);
     c->wsi = wsi;
     c->ws = ws;
-    c->last_rx_ms = chat_now_ms();
+    c->last_rx_ms = hk_limits_now_ms();
     lws_get_peer_simple(wsi, c->peer, sizeof c->peer);
     c->next = ws->conns;
     if (ws->conns) {
@@ -401,7 +401,7 @@ static const struct lws_protocols s_protocols[] = {
 /* Every second or so: connections silent longer than HETKI_CHAT_IDLE_S are closed (1008). */
 static void s_on_idle_timer(uv_timer_t *t) {
     chat_ws_t *ws = t->data;
-    int64_t now = chat_now_ms();
+    int64_t now = hk_limits_now_ms();
     int64_t limit = (int64_t)ws->cfg->idle_s * 1000;
     for (chat_conn_t *c = ws->conns; c; c = c->next) {
         if (!c->close_code && now - c->last_rx_ms >= limit) {
@@ -436,7 +436,7 @@ chat_ws_t *chat_ws_new(uv_loop_t *loop, hk_web_t *web, const chat_config_t *cfg,
     ws->handlers = *handlers;
     ws->arg = arg;
     snprintf(ws->host, sizeof ws->host, "%s", cfg->base.bind_host);
-    if (chat_origins_parse(&ws->origins, cfg->origins_text) != 0) {
+    if (hk_origins_parse(&ws->origins, cfg->origins_text) != 0) {
         HK_ERROR("chat.bad_origins", "origins=\"%s\"", cfg->origins_text);
         free(ws);
         return NULL;

@@ -200,11 +200,11 @@ void db_frame_login(db_sess_t *s, json_t *root, const char *req) {
     const char *tenant = db_json_str(root, "tenant");
     const char *id = db_json_str(root, "id");
     const char *password = db_json_str(root, "password");
-    if (!db_tenant_ok(tenant)) {
+    if (!hk_tenant_ok(tenant)) {
         s_refuse(s, DB_ERR_BAD_FRAME, req, "tenant: 1 to 32 characters of a-z 0-9 _ -");
         return;
     }
-    if (!db_ref_ok(id)) {
+    if (!hk_ref_ok(id)) {
         s_refuse(s, DB_ERR_BAD_FRAME, req, "id: 1 to 64 characters of A-Z a-z 0-9 _ . : -");
         return;
     }
@@ -240,7 +240,7 @@ static void s_on_auth(hk_redis_t *r, redisReply *reply, void *arg) {
     const char *account = s_str(reply->element[0]);
     const char *role = s_str(reply->element[1]);
     const char *expires = s_str(reply->element[3]);
-    if (!account || !role || db_role_parse(role) < 0 || !db_ref_ok(account)) {
+    if (!account || !role || db_role_parse(role) < 0 || !hk_ref_ok(account)) {
         s_login_fail(op, DB_ERR_BAD_TOKEN, "unknown or expired session: log in again");
         return;
     }

@@ -108,7 +108,7 @@ static int s_field(db_sess_t *s, json_t *root, const char *field, size_t max, in
 
 static int s_contact(db_sess_t *s, json_t *root, const char *req, const char **out) {
     *out = db_json_str(root, "contact");
-    if (!db_ref_ok(*out)) {
+    if (!hk_ref_ok(*out)) {
         db_sess_error(s, DB_ERR_BAD_FRAME, req, "contact: a contact id required");
         return -1;
     }
@@ -206,7 +206,7 @@ static void s_chat(db_sess_t *s, json_t *root, const char *req, int typing) {
     if (!typing && s_field(s, root, "text", S_TEXT_MAX, 1, req, &text) != 0) {
         return;
     }
-    if (!typing && json_object_get(root, "id") && !db_id_ok(id)) {
+    if (!typing && json_object_get(root, "id") && !hk_client_id_ok(id)) {
         db_sess_error(s, DB_ERR_BAD_FRAME, req, "id: 1 to 64 characters of A-Z a-z 0-9 _ -");
         return;
     }

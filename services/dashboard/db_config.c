@@ -62,8 +62,8 @@ int db_config_load(db_config_t *cfg) {
     if (hk_service_configure("dashboard", &cfg->base, table, sizeof table / sizeof table[0]) != 0) {
         return -1;
     }
-    db_origins_t origins;
-    if (db_origins_parse(&origins, cfg->origins_text) != 0) {
+    hk_origins_t origins;
+    if (hk_origins_parse(&origins, cfg->origins_text) != 0) {
         fprintf(stderr,
                 "hetki-dashboard: configuration error: HETKI_DASHBOARD_ORIGINS: expected a "
                 "comma-separated list of at most %d origins (scheme://host[:port]) or *\n",

@@ -3,9 +3,10 @@
 #ifndef DB_CONFIG_H
 #define DB_CONFIG_H
 
+#include "hk_limits.h"
 #include "hk_config.h"
 
-#define DB_MAX_ORIGINS 32
+#define DB_MAX_ORIGINS HK_MAX_ORIGINS
 
 typedef struct {
     hk_base_config_t base;

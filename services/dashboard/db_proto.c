@@ -169,10 +169,10 @@ static const s_handler_t s_handlers[] = {
  * 1008 after as many refused frames within a rate period as the rate allows. */
 static int s_charge(db_sess_t *s, s_cost_t cost, const char *req) {
     const db_config_t *cfg = s->p->cfg;
-    int64_t now = db_now_ms();
+    int64_t now = hk_limits_now_ms();
     double burst = (double)cfg->rate * (cost == S_TYPING ? S_TYPING_FACTOR : 1);
-    db_bucket_t *b = cost == S_TYPING ? &s->typing : &s->cmd;
-    if (cost == S_FREE || db_bucket_take(b, burst, S_RATE_PERIOD_MS, now)) {
+    hk_bucket_t *b = cost == S_TYPING ? &s->typing : &s->cmd;
+    if (cost == S_FREE || hk_bucket_take(b, burst, S_RATE_PERIOD_MS, now)) {
         return 1;
     }
     if (now - s->strikes_since > S_RATE_PERIOD_MS) {
@@ -226,7 +226,7 @@ static void s_on_frame(db_conn_t *conn, const char *data, size_t len, int binary
         if (s_charge(s, S_CMD, NULL)) {
             db_sess_error(s, DB_ERR_BAD_FRAME, NULL, "a JSON object with a type required");
         }
-    } else if (jreq && !db_id_ok(req)) {
+    } else if (jreq && !hk_client_id_ok(req)) {
         if (s_charge(s, S_CMD, NULL)) {
             db_sess_error(s, DB_ERR_BAD_FRAME, NULL, "req: 1 to 64 characters of A-Z a-z 0-9 _ -");
         }
@@ -259,9 +259,9 @@ static void s_on_open(db_conn_t *conn, void *arg) {
     assert(s);
     s->p = p;
     s->conn = conn;
-    int64_t now = db_now_ms();
-    db_bucket_init(&s->cmd, (double)p->cfg->rate, now);
-    db_bucket_init(&s->typing, (double)p->cfg->rate * S_TYPING_FACTOR, now);
+    int64_t now = hk_limits_now_ms();
+    hk_bucket_init(&s->cmd, (double)p->cfg->rate, now);
+    hk_bucket_init(&s->typing, (double)p->cfg->rate * S_TYPING_FACTOR, now);
     s->strikes_since = now;
     s->next = p->sessions;
     if (p->sessions) {

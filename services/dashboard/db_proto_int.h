@@ -54,7 +54,7 @@ typedef struct db_sess {
     db_pend_t *pend_head, *pend_tail;
     size_t pend_n;
     hk_strmap_t *mine; /* agents: contacts offered to or held by it (values unused) */
-    db_bucket_t cmd, typing;
+    hk_bucket_t cmd, typing;
     int strikes;
     int64_t strikes_since;
     int auth_tries;

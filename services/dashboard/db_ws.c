@@ -14,7 +14,7 @@
  * writeable callback makes lws drop the socket without a Close frame, the connection goes on
  * a kill list that a zero-delay timer closes from the loop (lws_close_reason followed by
  * LWS_TO_KILL_SYNC), so lws sends our Close code and waits for the client's. Idle and close
- * timeouts use real time (db_now_ms), never the virtual clock. */
+ * timeouts use real time (hk_limits_now_ms), never the virtual clock. */
 #include "db_ws.h"
 
 #include "db_http.h"
@@ -77,7 +77,7 @@ struct db_ws_t {
     db_ws_handlers_t handlers;
     void *arg;
     db_http_t *http;
-    db_origins_t origins;
+    hk_origins_t origins;
     db_conn_t *conns;
     size_t n_conns;
     uv_timer_t idle;
@@ -141,7 +141,7 @@ static void s_out_free(s_out_t *o) {
 static void s_want_write(db_conn_t *c) {
     if (!c->write_asked && lws_callback_on_writable(c->wsi) == 1) {
         c->write_asked = 1;
-        c->asked_ms = db_now_ms();
+        c->asked_ms = hk_limits_now_ms();
     }
 }
 
@@ -375,7 +375,7 @@ static int s_on_writeable(db_conn_t *c) {
 
 /* A chunk of a client message: gathers it, refuses it when too big, delivers it when whole. */
 static int s_on_receive(db_ws_t *ws, db_conn_t *c, const char *in, size_t len) {
-    c->last_rx_ms = db_now_ms();
+    c->last_rx_ms = hk_limits_now_ms();
     size_t total = c->rx_len + len + lws_remaining_packet_payload(c->wsi);
     if (total > (size_t)ws->cfg->max_frame) {
         (*ws->stats->closed_too_big)++;
@@ -431,7 +431,7 @@ static int s_refuse(db_ws_t *ws, struct lws *wsi, unsigned int status, const cha
 /* LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: the path, the Origin and whether we accept. */
 static int s_filter(db_ws_t *ws, struct lws *wsi) {
     char uri[64] = "";
-    char origin[DB_ORIGIN_MAX * 2] = "";
+    char origin[HK_ORIGIN_MAX * 2] = "";
     if (!ws || ws->draining || ws->destroying) {
         return s_refuse(ws, wsi, HTTP_STATUS_SERVICE_UNAVAILABLE, "draining");
     }
@@ -442,7 +442,7 @@ static int s_filter(db_ws_t *ws, struct lws *wsi) {
     int n = lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN) > 0
                 ? lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN)
                 : 0;
-    if (n < 0 || !db_origins_allow(&ws->origins, n > 0 ? origin : NULL)) {
+    if (n < 0 || !hk_origins_allow(&ws->origins, n > 0 ? origin : NULL)) {
         char quoted[sizeof origin + 3];
         HK_INFO("dashboard.origin_refused", "origin=%s",
                 hk_log_quote(quoted, sizeof quoted, n > 0 ? origin : ""));
@@ -455,7 +455,7 @@ static void s_on_established(db_ws_t *ws, struct lws *wsi, db_conn_t *c) {
     memset(c, 0, sizeof *c);
     c->wsi = wsi;
     c->ws = ws;
-    c->last_rx_ms = db_now_ms();
+    c->last_rx_ms = hk_limits_now_ms();
     lws_get_peer_simple(wsi, c->peer, sizeof c->peer);
     c->next = ws->conns;
     if (ws->conns) {
@@ -546,7 +546,7 @@ static const struct lws_protocols s_protocols[] = {
 /* Every second or so: connections silent longer than HETKI_DB_IDLE_S are closed (1008). */
 static void s_on_idle_timer(uv_timer_t *t) {
     db_ws_t *ws = t->data;
-    int64_t now = db_now_ms();
+    int64_t now = hk_limits_now_ms();
     int64_t limit = (int64_t)ws->cfg->idle_s * 1000;
     for (db_conn_t *c = ws->conns; c; c = c->next) {
         if (c->write_asked && now - c->asked_ms >= S_WRITE_RETRY_MS) {
@@ -585,7 +585,7 @@ db_ws_t *db_ws_new(uv_loop_t *loop, hk_web_t *web, const db_config_t *cfg, db_st
     ws->handlers = *handlers;
     ws->arg = arg;
     snprintf(ws->host, sizeof ws->host, "%s", cfg->base.bind_host);
-    if (db_origins_parse(&ws->origins, cfg->origins_text) != 0) {
+    if (hk_origins_parse(&ws->origins, cfg->origins_text) != 0) {
         HK_ERROR("dashboard.bad_origins", "origins=\"%s\"", cfg->origins_text);
         free(ws);
         return NULL;

@@ -1,6 +1,7 @@
-/* test_db_limits: the dashboard's pure rules (services/dashboard/db_limits.c): the Origin
- * allowlist, token buckets, validators of tenants, ids and texts, roles, and session tokens
- * (random, "<tenant>.<64 hex>", hashed the same way every time, malformed ones refused). */
+/* test_db_limits: the pure rules the dashboard relies on: the Origin allowlist, token buckets
+ * and id validators (common/hk_limits.c, shared with the chat), its text and role rules, and
+ * session tokens (random, "<tenant>.<64 hex>", hashed the same way every time, malformed ones
+ * refused; services/dashboard/db_limits.c). */
 #include "db_limits.h"
 #include "hk_test.h"
 
@@ -8,43 +9,43 @@
 #include <string.h>
 
 static void s_test_origins(void) {
-    db_origins_t o;
-    HK_CHECK(db_origins_parse(&o, "http://127.0.0.1:8080, https://Dash.Example/") == 0, "parse");
-    HK_EXPECT(db_origins_allow(&o, "http://127.0.0.1:8080"), "exact origin allowed");
-    HK_EXPECT(db_origins_allow(&o, "https://dash.example"), "case and trailing / ignored");
-    HK_EXPECT(!db_origins_allow(&o, "http://127.0.0.1:8081"), "another port refused");
-    HK_EXPECT(!db_origins_allow(&o, "https://dash.example.evil"), "a longer host refused");
-    HK_EXPECT(!db_origins_allow(&o, NULL), "no Origin refused");
-    HK_EXPECT(!db_origins_allow(&o, ""), "an empty Origin refused");
-    HK_CHECK(db_origins_parse(&o, "*") == 0, "parse *");
-    HK_EXPECT(db_origins_allow(&o, NULL), "* allows a missing Origin");
-    HK_EXPECT(db_origins_parse(&o, "no-scheme.example") != 0, "entries need a scheme");
-    HK_EXPECT(db_origins_parse(&o, "http://a,,http://b") != 0, "empty entries refused");
+    hk_origins_t o;
+    HK_CHECK(hk_origins_parse(&o, "http://127.0.0.1:8080, https://Dash.Example/") == 0, "parse");
+    HK_EXPECT(hk_origins_allow(&o, "http://127.0.0.1:8080"), "exact origin allowed");
+    HK_EXPECT(hk_origins_allow(&o, "https://dash.example"), "case and trailing / ignored");
+    HK_EXPECT(!hk_origins_allow(&o, "http://127.0.0.1:8081"), "another port refused");
+    HK_EXPECT(!hk_origins_allow(&o, "https://dash.example.evil"), "a longer host refused");
+    HK_EXPECT(!hk_origins_allow(&o, NULL), "no Origin refused");
+    HK_EXPECT(!hk_origins_allow(&o, ""), "an empty Origin refused");
+    HK_CHECK(hk_origins_parse(&o, "*") == 0, "parse *");
+    HK_EXPECT(hk_origins_allow(&o, NULL), "* allows a missing Origin");
+    HK_EXPECT(hk_origins_parse(&o, "no-scheme.example") != 0, "entries need a scheme");
+    HK_EXPECT(hk_origins_parse(&o, "http://a,,http://b") != 0, "empty entries refused");
 }
 
 static void s_test_bucket(void) {
-    db_bucket_t b;
-    db_bucket_init(&b, 3, 1000);
+    hk_bucket_t b;
+    hk_bucket_init(&b, 3, 1000);
     int taken = 0;
     for (int i = 0; i < 10; i++) {
-        taken += db_bucket_take(&b, 3, 10000, 1000);
+        taken += hk_bucket_take(&b, 3, 10000, 1000);
     }
     HK_EXPECT(taken == 3, "a burst of 3 then refusals, took %d", taken);
-    HK_EXPECT(!db_bucket_take(&b, 3, 10000, 2000), "not refilled after 1 s");
-    HK_EXPECT(db_bucket_take(&b, 3, 10000, 5000), "one token back after 4 s");
-    HK_EXPECT(db_bucket_take(&b, 3, 10000, 1000000), "full again much later");
+    HK_EXPECT(!hk_bucket_take(&b, 3, 10000, 2000), "not refilled after 1 s");
+    HK_EXPECT(hk_bucket_take(&b, 3, 10000, 5000), "one token back after 4 s");
+    HK_EXPECT(hk_bucket_take(&b, 3, 10000, 1000000), "full again much later");
 }
 
 static void s_test_validators(void) {
-    HK_EXPECT(db_tenant_ok("acme-2_x"), "tenant");
-    HK_EXPECT(!db_tenant_ok("Acme"), "upper case tenant");
-    HK_EXPECT(!db_tenant_ok(""), "empty tenant");
-    HK_EXPECT(!db_tenant_ok("abcdefghijklmnopqrstuvwxyz0123456"), "33 characters");
-    HK_EXPECT(!db_tenant_ok(NULL), "NULL tenant");
-    HK_EXPECT(db_id_ok("r-1_A"), "req id");
-    HK_EXPECT(!db_id_ok("r 1"), "req id with a blank");
-    HK_EXPECT(db_ref_ok("agent.1:x"), "agent id alphabet");
-    HK_EXPECT(!db_ref_ok("a/b"), "slash in an id");
+    HK_EXPECT(hk_tenant_ok("acme-2_x"), "tenant");
+    HK_EXPECT(!hk_tenant_ok("Acme"), "upper case tenant");
+    HK_EXPECT(!hk_tenant_ok(""), "empty tenant");
+    HK_EXPECT(!hk_tenant_ok("abcdefghijklmnopqrstuvwxyz0123456"), "33 characters");
+    HK_EXPECT(!hk_tenant_ok(NULL), "NULL tenant");
+    HK_EXPECT(hk_client_id_ok("r-1_A"), "req id");
+    HK_EXPECT(!hk_client_id_ok("r 1"), "req id with a blank");
+    HK_EXPECT(hk_ref_ok("agent.1:x"), "agent id alphabet");
+    HK_EXPECT(!hk_ref_ok("a/b"), "slash in an id");
     HK_EXPECT(db_text_ok("Hei, äiti!", 64), "UTF-8 text");
     HK_EXPECT(!db_text_ok("\xc3\x28", 64), "invalid UTF-8");
     HK_EXPECT(!db_text_ok("", 64), "empty text");
