@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# npm_setup.sh: installs the dashboard tests' node packages (ws, playwright-core: exact versions from
-# package-lock.json) into tests/dashboard/node_modules with `npm ci`, once per lockfile: a stamp
+# npm_setup.sh: installs a node test suite's packages (exact versions from its
+# package-lock.json) into SUITE_DIR/node_modules with `npm ci`, once per lockfile: a stamp
 # holding the lockfile's hash skips the install when nothing changed. Safe to run
 # concurrently (flock). Usage: npm_setup.sh [--force]
 set -euo pipefail
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+here=$(cd "${1:?usage: npm_setup.sh SUITE_DIR [--force]}" && pwd)
 stamp="$here/node_modules/.hetki-lock-sha256"
 want=$(sha256sum "$here/package-lock.json" | cut -d' ' -f1)
 
@@ -21,7 +21,7 @@ fi
 # The lock lives outside the tree (npm ci replaces node_modules, the tree stays clean).
 exec 9>"${TMPDIR:-/tmp}/hetki-npm-setup-$(echo "$here" | sha256sum | cut -c1-16).lock"
 flock -w 600 9
-if [ "${1:-}" != "--force" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+if [ "${2:-}" != "--force" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
     exit 0
 fi
 cd "$here"

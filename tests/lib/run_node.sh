@@ -1,21 +1,24 @@
 #!/usr/bin/env bash
-# run_node.sh: runs one dashboard test file with node's test runner, for ctest.
-#   run_node.sh BUILD_DIR TEST_FILE
-# Installs the node packages first when missing (npm_setup.sh), gives the run a folder for
+# run_node.sh: runs one test file of a node test suite (tests/chat, tests/dashboard) with
+# node's test runner, for ctest.
+#   run_node.sh SUITE_DIR BUILD_DIR TEST_FILE
+# Installs the suite's node packages first when missing (npm_setup.sh), gives the run a folder for
 # logs, and afterwards kills whatever process of this run is still alive (found by the
 # HETKI_TEST_TAG in its environment), so a crashed or timed-out test leaves nothing behind.
 # On failure the servers' logs are kept under BUILD_DIR/artifacts/ and their tails printed.
 set -uo pipefail
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-build=$1
-file=$2
+lib=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+here=$(cd "$1" && pwd)
+suite=$(basename "$here")
+build=$2
+file=$3
 name=$(basename "$file" .mjs)
 
-"$here/npm_setup.sh" || exit 1
+"$lib/npm_setup.sh" "$here" || exit 1
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/hetki-dashboard-test-XXXXXX")
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/hetki-$suite-test-XXXXXX")
 export HETKI_TEST_TMP=$tmp
-export HETKI_TEST_TAG="dashboard-$name-$$-$RANDOM"
+export HETKI_TEST_TAG="$suite-$name-$$-$RANDOM"
 export HETKI_BIN_DIR=${HETKI_BIN_DIR:-$build/bin}
 export HETKI_ARTIFACTS=${HETKI_ARTIFACTS:-$build/artifacts}
 mkdir -p "$HETKI_ARTIFACTS"
@@ -49,7 +52,7 @@ node_pid=
 cleanup
 
 if [ "$rc" -ne 0 ]; then
-    keep="$HETKI_ARTIFACTS/dashboard-logs-$name"
+    keep="$HETKI_ARTIFACTS/$suite-logs-$name"
     rm -rf "$keep"
     cp -r "$tmp" "$keep" 2>/dev/null
     echo "run_node: $file failed (exit $rc); logs kept in $keep" >&2
