@@ -10,6 +10,7 @@
 #include "hk_clock.h"
 #include "hk_id.h"
 #include "hk_log.h"
+#include "hk_metrics.h"
 #include "rt_validate.h"
 
 #include <assert.h>
@@ -36,8 +37,9 @@ typedef struct {
     char *blob;
 } s_intake_t;
 
-#define S_BATCH_MAX 32 /* contacts per script call */
-#define S_OPEN_MAX 16  /* tenants with a batch being gathered at once */
+#define S_BATCH_MAX 32   /* contacts per script call */
+#define S_OPEN_MAX 16    /* tenants with a batch being gathered at once */
+#define S_INFLIGHT_MAX 2 /* partial batches wait while this many calls are in flight */
 
 typedef struct {
     char tenant[RT_MAX_TENANT + 1];
@@ -47,7 +49,11 @@ typedef struct {
 
 struct rt_intake_batches_t {
     rt_engine_t *e;
-    uv_timer_t flush; /* fires on the next loop turn while contacts are gathered */
+    uv_timer_t flush;  /* fires on the next loop turn while contacts are gathered */
+    size_t inflight;   /* script calls sent and not yet answered */
+    uint64_t *m_calls; /* router_intake_calls_total */
+    int closing;       /* rt_intake_close was called: freed once the timer and calls are done */
+    int timer_closed;
     size_t n_open;
     s_batch_t *open[S_OPEN_MAX];
 };
@@ -182,13 +188,19 @@ static void s_finish_one(s_intake_t *in, const redisReply *reply) {
 }
 
 typedef struct {
+    struct rt_intake_batches_t *ib;
     size_t n;
     s_intake_t *items[S_BATCH_MAX];
 } s_call_t;
 
+static void s_flush_all(struct rt_intake_batches_t *ib);
+static void s_release_if_done(struct rt_intake_batches_t *ib);
+
 static void s_on_batch(hk_redis_t *r, redisReply *reply, void *arg) {
     s_call_t *call = arg;
     (void)r;
+    struct rt_intake_batches_t *ib = call->ib;
+    ib->inflight--;
     int whole = reply && reply->type == REDIS_REPLY_ARRAY && reply->elements == 6 + call->n;
     if (reply && reply->type == REDIS_REPLY_ERROR) {
         HK_ERROR("intake.batch_failed", "contacts=%zu error=\"%s\"", call->n, reply->str);
@@ -197,12 +209,21 @@ static void s_on_batch(hk_redis_t *r, redisReply *reply, void *arg) {
         s_finish_one(call->items[i], whole ? reply->element[6 + i] : reply);
     }
     free(call);
+    /* Group commit: what gathered while Redis was busy goes now, as one call per tenant. */
+    if (ib->n_open > 0 && ib->inflight < S_INFLIGHT_MAX) {
+        s_flush_all(ib);
+    }
+    s_release_if_done(ib);
 }
 
 /* Sends one tenant's gathered contacts as one script call; frees the batch. */
-static void s_send_batch(rt_engine_t *e, s_batch_t *b) {
+static void s_send_batch(struct rt_intake_batches_t *ib, s_batch_t *b) {
+    rt_engine_t *e = ib->e;
     s_call_t *call = malloc(sizeof *call);
     assert(call);
+    call->ib = ib;
+    ib->inflight++;
+    (*ib->m_calls)++;
     call->n = b->n;
     memcpy(call->items, b->items, b->n * sizeof b->items[0]);
     size_t argc = 5;
@@ -247,12 +268,17 @@ static void s_send_batch(rt_engine_t *e, s_batch_t *b) {
 
 static void s_flush_all(struct rt_intake_batches_t *ib) {
     while (ib->n_open > 0) {
-        s_send_batch(ib->e, ib->open[--ib->n_open]);
+        s_send_batch(ib, ib->open[--ib->n_open]);
     }
 }
 
+/* Sends the partial batches on the next loop turn unless enough calls are in flight: then
+ * they keep gathering until one is answered (s_on_batch), so a busy Redis gets bigger batches. */
 static void s_on_flush(uv_timer_t *t) {
-    s_flush_all(t->data);
+    struct rt_intake_batches_t *ib = t->data;
+    if (ib->inflight < S_INFLIGHT_MAX) {
+        s_flush_all(ib);
+    }
 }
 
 /* Adds in to its tenant's batch; a full batch goes at once, the rest on the next loop turn. */
@@ -278,7 +304,7 @@ static void s_gather(rt_engine_t *e, s_intake_t *in) {
     b->items[b->n++] = in;
     if (b->n == S_BATCH_MAX) {
         ib->open[at - 1] = ib->open[--ib->n_open];
-        s_send_batch(e, b);
+        s_send_batch(ib, b);
     }
     if (ib->n_open > 0 && !uv_is_active((uv_handle_t *)&ib->flush)) {
         uv_timer_start(&ib->flush, s_on_flush, 0, 0);
@@ -307,17 +333,26 @@ static void s_keep_args(s_intake_t *in, const rt_args_t *a) {
     }
 }
 
+static void s_release_if_done(struct rt_intake_batches_t *ib) {
+    if (ib->closing && ib->timer_closed && ib->inflight == 0) {
+        rt_engine_t *e = ib->e;
+        free(ib);
+        rt_engine_done(e);
+    }
+}
+
 static void s_on_flush_closed(uv_handle_t *h) {
     struct rt_intake_batches_t *ib = h->data;
-    rt_engine_t *e = ib->e;
-    free(ib);
-    rt_engine_done(e);
+    ib->timer_closed = 1;
+    s_release_if_done(ib);
 }
 
 void rt_intake_init(rt_engine_t *e) {
     struct rt_intake_batches_t *ib = calloc(1, sizeof *ib);
     assert(ib);
     ib->e = e;
+    ib->m_calls = hk_metrics_counter(hk_service_metrics(e->svc), "router_intake_calls_total",
+                                     "intake script calls (each stores one or more contacts)");
     uv_timer_init(hk_service_loop(e->svc), &ib->flush);
     ib->flush.data = ib;
     e->intake = ib;
@@ -326,18 +361,61 @@ void rt_intake_init(rt_engine_t *e) {
 void rt_intake_close(rt_engine_t *e) {
     struct rt_intake_batches_t *ib = e->intake;
     e->intake = NULL;
+    ib->closing = 1;
     s_flush_all(ib);
     e->inflight++;
     uv_close((uv_handle_t *)&ib->flush, s_on_flush_closed);
 }
 
-/* One decision as the script's "class|score|target|queue|reasons". */
-static void s_decision_arg(const rt_decision_t *d, char *out, size_t len) {
-    int n =
-        snprintf(out, len, "%s|%d|%s|%s|", rt_class_name(d->klass), d->score, d->target, d->queue);
-    for (size_t i = 0; i < d->n_reasons && n > 0 && (size_t)n < len; i++) {
-        n += snprintf(out + n, len - (size_t)n, "%s%s", i ? "," : "", d->reasons[i]);
+/* The 16 decisions as the script's one "decisions" argument: the base reasons (the signals
+ * every combination shares), then one line per combination "class|score|target|queue|more
+ * reasons" (the reasons after the base ones), lines separated by '\n'. Reasons hold no '\n'
+ * (lexicon entries are single-line words, their control characters replaced). Returns the
+ * length written; out is always terminated. */
+typedef struct {
+    char *out;
+    size_t len, at;
+} s_text_t;
+
+static void s_put(s_text_t *t, const char *s) {
+    size_t n = strlen(s);
+    if (t->at + n >= t->len) {
+        n = t->at + 1 < t->len ? t->len - t->at - 1 : 0;
     }
+    memcpy(t->out + t->at, s, n);
+    t->at += n;
+    t->out[t->at] = '\0';
+}
+
+static void s_put_reasons(s_text_t *t, const char *const *reasons, size_t from, size_t to) {
+    for (size_t i = from; i < to; i++) {
+        if (i > from) {
+            s_put(t, ",");
+        }
+        s_put(t, reasons[i]);
+    }
+}
+
+static size_t s_decisions_arg(const rt_base_t *b, const rt_decision_t *d, char *out, size_t len) {
+    s_text_t t = {.out = out, .len = len, .at = 0};
+    out[0] = '\0';
+    s_put_reasons(&t, b->reasons, 0, b->n_reasons);
+    for (int i = 0; i < 16; i++) {
+        char score[12];
+        snprintf(score, sizeof score, "%d", d[i].score);
+        s_put(&t, "\n");
+        s_put(&t, rt_class_name(d[i].klass));
+        s_put(&t, "|");
+        s_put(&t, score);
+        s_put(&t, "|");
+        s_put(&t, d[i].target);
+        s_put(&t, "|");
+        s_put(&t, d[i].queue);
+        s_put(&t, "|");
+        s_put_reasons(&t, d[i].reasons, b->n_reasons < d[i].n_reasons ? b->n_reasons : 0,
+                      d[i].n_reasons);
+    }
+    return t.at;
 }
 
 /* Appends the customer identities the contact carries as kind, value pairs; returns how many
@@ -379,15 +457,15 @@ void rt_engine_intake(rt_engine_t *e, const Hetki__V1__Contact *c, rt_intake_fn 
     c = in->c;
     const rt_policy_t *p = rt_policy_store_get(e->policies, c->tenant);
     rt_classify_base(c, p, &in->base);
-    static char decision_args[16][RT_MAX_REASONS * RT_REASON_LEN + 128];
     for (int i = 0; i < 16; i++) {
         rt_signals_t sig = {.repeat = (i >> 3) & 1,
                             .first_contact = (i >> 2) & 1,
                             .vulnerable = (i >> 1) & 1,
                             .vip = i & 1};
         rt_classify_finish(&in->base, &sig, p, &in->decisions[i]);
-        s_decision_arg(&in->decisions[i], decision_args[i], sizeof decision_args[i]);
     }
+    static char decisions[17 * (RT_MAX_REASONS * RT_REASON_LEN + 64)];
+    s_decisions_arg(&in->base, in->decisions, decisions, sizeof decisions);
     hk_id_new(in->id);
     hk_id_new(in->customer);
     snprintf(in->dedupe_key, sizeof in->dedupe_key, "hk:{%s}:dedupe:%s:%s", c->tenant,
@@ -412,9 +490,7 @@ void rt_engine_intake(rt_engine_t *e, const Hetki__V1__Contact *c, rt_intake_fn 
     snprintf(n_ids, sizeof n_ids, "%d", s_identities(&a, c->customer));
     a.argv[n_pos] = n_ids;
     a.lens[n_pos] = strlen(n_ids);
-    for (int i = 0; i < 16; i++) {
-        rt_arg(&a, decision_args[i]);
-    }
+    rt_arg(&a, decisions);
     const Hetki__V1__CustomerIdentity *cu = c->customer;
     const Hetki__V1__Choices *ch = c->choices;
     rt_field(&a, "id", in->id);

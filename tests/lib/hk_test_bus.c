@@ -113,9 +113,8 @@ static int s_send(hk_test_bus_t *bus, const void *data, size_t len, int with_del
     return zmq_send(bus->sock, data, len, 0) == (int)len ? 0 : -1;
 }
 
-hk_envelope_t *hk_test_bus_request(hk_test_bus_t *bus, hk_envelope_t *env, int timeout_ms) {
-    char corr[64];
-    snprintf(corr, sizeof corr, "test-%d-%lu", (int)getpid(), ++bus->next_corr);
+int hk_test_bus_send(hk_test_bus_t *bus, hk_envelope_t *env, char *corr, size_t corr_len) {
+    snprintf(corr, corr_len, "test-%d-%lu", (int)getpid(), ++bus->next_corr);
     env->version = HK_CODEC_VERSION;
     env->correlation_id = corr;
     struct timespec ts;
@@ -125,11 +124,27 @@ hk_envelope_t *hk_test_bus_request(hk_test_bus_t *bus, hk_envelope_t *env, int t
     size_t len = 0;
     int rc = hk_codec_encode(env, &frame, &len);
     env->correlation_id = NULL;
-    if (rc != 0 || s_send(bus, frame, len, 1) != 0) {
-        free(frame);
+    rc = rc == 0 ? s_send(bus, frame, len, 1) : -1;
+    free(frame);
+    return rc;
+}
+
+hk_envelope_t *hk_test_bus_recv(hk_test_bus_t *bus, int timeout_ms) {
+    long long until = s_now_ms() + timeout_ms;
+    for (;;) {
+        int timed_out = 0;
+        hk_envelope_t *reply = s_recv_reply(bus->sock, until, &timed_out);
+        if (reply || timed_out) {
+            return reply;
+        }
+    }
+}
+
+hk_envelope_t *hk_test_bus_request(hk_test_bus_t *bus, hk_envelope_t *env, int timeout_ms) {
+    char corr[64];
+    if (hk_test_bus_send(bus, env, corr, sizeof corr) != 0) {
         return NULL;
     }
-    free(frame);
     long long until = s_now_ms() + timeout_ms;
     for (;;) {
         int timed_out = 0;
@@ -146,17 +161,7 @@ hk_envelope_t *hk_test_bus_request(hk_test_bus_t *bus, hk_envelope_t *env, int t
 
 hk_envelope_t *hk_test_bus_raw(hk_test_bus_t *bus, const void *data, size_t len, int with_delimiter,
                                int timeout_ms) {
-    if (s_send(bus, data, len, with_delimiter) != 0) {
-        return NULL;
-    }
-    long long until = s_now_ms() + timeout_ms;
-    for (;;) {
-        int timed_out = 0;
-        hk_envelope_t *reply = s_recv_reply(bus->sock, until, &timed_out);
-        if (reply || timed_out) {
-            return reply;
-        }
-    }
+    return s_send(bus, data, len, with_delimiter) == 0 ? hk_test_bus_recv(bus, timeout_ms) : NULL;
 }
 
 void hk_test_reply_from(const hk_envelope_t *reply, hk_test_reply_t *out) {

@@ -30,6 +30,14 @@ void hk_test_bus_destroy(hk_test_bus_t **bus_p);
  * hk_codec_free) or NULL when none came in time. */
 hk_envelope_t *hk_test_bus_request(hk_test_bus_t *bus, hk_envelope_t *env, int timeout_ms);
 
+/* Sends env (its body set by the caller) without waiting for the reply; the fresh correlation
+ * id is written to corr. Returns 0 or -1. */
+int hk_test_bus_send(hk_test_bus_t *bus, hk_envelope_t *env, char *corr, size_t corr_len);
+
+/* The next reply to any request sent on bus, or NULL after timeout_ms. Free it with
+ * hk_codec_free. */
+hk_envelope_t *hk_test_bus_recv(hk_test_bus_t *bus, int timeout_ms);
+
 /* Sends data as it is, after an empty delimiter frame when with_delimiter, and returns the
  * first reply that decodes (caller frees), or NULL when none came within timeout_ms. */
 hk_envelope_t *hk_test_bus_raw(hk_test_bus_t *bus, const void *data, size_t len, int with_delimiter,

@@ -5,19 +5,106 @@
 -- stores the contact, queues it (or holds it while the tenant is suspended), offers it to a
 -- free agent at once when one matches, and estimates the wait. The router gathers the
 -- contacts that arrive together (up to a few dozen) into one call: the script's fixed costs
--- are paid once per batch instead of once per contact.
+-- are paid once per batch instead of once per contact, and so are the writes that can be
+-- shared (one MGET of the dedupe keys, one of the identities, one MSET of new identities, one
+-- ZADD per index and queue, one INCRBY for the events' revs). What stays per contact: the
+-- dedupe key with its expiry, the contact and customer hashes, the customer's contact list,
+-- the trail, and the wait estimate.
 -- KEYS[1] hk:{t}:rev   ARGV[4] M, the number of contacts; then per contact: N, the number of
 -- its arguments that follow, and those N arguments:
 --   1 dedupe key hk:{t}:dedupe:<channel>:<key>   2 contact id   3 dedupe retention s
 --   4 new customer id   5 repeat window ms   6 '1' to hold (tenant suspended)
 --   7 language (fi|sv|en|any)   8 cost   9 I identity pairs   10.. I kind, value pairs,
---   then 16 decisions "class|score|target|queue|reasons", one per combination of the signals
---   (repeat, first contact, vulnerable, VIP) as bits 8, 4, 2, 1, then field, value pairs of
+--   then the decisions: one argument of 17 lines separated by '\n', the reasons every decision
+--   starts with, then per combination of the signals (repeat, first contact, vulnerable, VIP;
+--   bits 8, 4, 2, 1) "class|score|target|queue|further reasons"; then field, value pairs of
 --   the contact hash.
 -- Returns { 0, '', '', '', '', M, result 1, ..., result M } where a result is
 -- { 0, '', '', state, events, contact id, duplicate 0|1, estimated wait ms, decision index
 -- 0..15, customer id } or, for a duplicate, { 0, '', '', state, '[]', contact id, 1, 0, class,
 -- score, target, queue, reasons }: the same dedupe key always yields the first contact.
+
+local M = tonumber(ARGV[4])
+local items = {}
+do
+  local at = 5
+  for i = 1, M do
+    local n = tonumber(ARGV[at])
+    items[i] = { unpack(ARGV, at + 1, at + n) }
+    at = at + 1 + n
+  end
+end
+
+-- Reads shared by the batch: the dedupe keys and the identities, one MGET each. FIRST[i] is
+-- the contact an item's dedupe key already names (false: none); BY_KEY finds the later items
+-- of the batch with the same dedupe key. IDENT caches identity key -> customer (false:
+-- unlinked) and learns the links made in this batch; NEW_IDS are the links to write (one MSET
+-- at the end). (Redis runs Lua slowly: the hot path avoids helper calls and temporary tables.)
+local FIRST, BY_KEY = {}, {}
+do
+  local keys = {}
+  for i = 1, M do
+    keys[i] = items[i][1]
+  end
+  local known = redis.call('MGET', unpack(keys))
+  for i = 1, M do
+    FIRST[i] = known[i] or false
+    local k = keys[i]
+    local same = BY_KEY[k]
+    if same then
+      same[#same + 1] = i
+    else
+      BY_KEY[k] = { i }
+    end
+  end
+end
+local IDENT, NEW_IDS = {}, {}
+do
+  local keys = {}
+  for i = 1, M do
+    local A = items[i]
+    if not FIRST[i] then
+      for j = 10, 9 + 2 * A[9], 2 do
+        local k = T .. 'cust:' .. A[j] .. ':' .. A[j + 1]
+        if IDENT[k] == nil then
+          IDENT[k] = false
+          keys[#keys + 1] = k
+        end
+      end
+    end
+  end
+  if #keys > 0 then
+    local linked = redis.call('MGET', unpack(keys))
+    for i, k in ipairs(keys) do
+      IDENT[k] = linked[i] or false
+    end
+  end
+end
+
+-- Writes gathered for the end of the batch: index and queue members, overflow timers.
+local INDEX, QUEUED, TIMERS, WAITING = {}, {}, {}, {}
+local function later_zadd(set, k, score, member)
+  local list = set[k]
+  if not list then
+    list = {}
+    set[k] = list
+    set[#set + 1] = k
+  end
+  list[#list + 1] = score
+  list[#list + 1] = member
+end
+
+-- Whether an agent may be free for queue:lang; read once per batch (intake frees no agent).
+local AVAIL = {}
+local function may_match(queue, lang)
+  local k = T .. 'avail:' .. queue .. ':' .. lang
+  local may = AVAIL[k]
+  if may == nil then
+    may = redis.call('EXISTS', k) == 1
+    AVAIL[k] = may
+  end
+  return may
+end
 
 -- The queue's staffing and recent handle times, read once per queue and batch.
 local wait_basis = {}
@@ -40,99 +127,169 @@ local function handle_basis(queue)
   return b
 end
 
--- One contact; A holds its arguments (A[1] the dedupe key, as listed above).
-local function intake_one(A)
-  local existing = redis.call('GET', A[1])
-  if existing then
-    local h = redis.call('HMGET', contact_key(existing), 'state', 'class', 'score', 'target',
-      'queue', 'reasons')
-    return { 0, '', '', h[1] or '', '[]', existing, 1, 0, h[2] or '', h[3] or '0', h[4] or '',
-      h[5] or '', h[6] or '' }
+-- A contact whose dedupe key is known: its first contact's answer.
+local function answer_duplicate(existing)
+  local h = redis.call('HMGET', contact_key(existing), 'state', 'class', 'score', 'target',
+    'queue', 'reasons')
+  return { 0, '', '', h[1] or '', '[]', existing, 1, 0, h[2] or '', h[3] or '0', h[4] or '',
+    h[5] or '', h[6] or '' }
+end
+
+-- The history signals of a known customer, linking the contact's new identities to it.
+local function known_customer(cust, A, last_identity)
+  local ck = T .. 'customer:' .. cust
+  local f = redis.call('HMGET', ck, 'last_ms', 'vulnerable', 'vip')
+  local first = f[1] and 0 or 1
+  local repeat_ = (f[1] and NOW - tonumber(f[1]) <= tonumber(A[5])) and 1 or 0
+  for j = 10, last_identity, 2 do
+    local k = T .. 'cust:' .. A[j] .. ':' .. A[j + 1]
+    if not IDENT[k] then
+      IDENT[k] = cust
+      NEW_IDS[#NEW_IDS + 1] = k
+      NEW_IDS[#NEW_IDS + 1] = cust
+      redis.call('HSETNX', ck, A[j], A[j + 1])
+    end
   end
-  local cid, held, lang, cost = A[2], A[6] == '1', A[7], A[8]
-  local n_ids = tonumber(A[9])
-  local decisions = 10 + 2 * n_ids
-  local fields = decisions + 16
+  redis.call('HSET', ck, 'last_ms', NOW_TEXT, 'last_contact', A[2])
+  return repeat_ * 8 + first * 4 + (f[2] == '1' and 2 or 0) + (f[3] == '1' and 1 or 0)
+end
+
+-- A new customer named by the contact's identities (the first of each kind names it, as
+-- HSETNX would).
+local function new_customer(cust, A, last_identity)
+  local fields = { 'id', cust, 'created_ms', NOW_TEXT, 'first_ms', NOW_TEXT, 'last_ms', NOW_TEXT,
+    'last_contact', A[2] }
+  local named = {}
+  for j = 10, last_identity, 2 do
+    local k = T .. 'cust:' .. A[j] .. ':' .. A[j + 1]
+    if not IDENT[k] then
+      IDENT[k] = cust
+      NEW_IDS[#NEW_IDS + 1] = k
+      NEW_IDS[#NEW_IDS + 1] = cust
+      if not named[A[j]] then
+        named[A[j]] = true
+        fields[#fields + 1] = A[j]
+        fields[#fields + 1] = A[j + 1]
+      end
+    end
+  end
+  redis.call('HSET', T .. 'customer:' .. cust, unpack(fields))
+  return 4 -- first contact, no other signal
+end
+
+-- One contact; A holds its arguments (A[1] the dedupe key, as listed above).
+local function intake_one(i, A)
+  if FIRST[i] then
+    return answer_duplicate(FIRST[i])
+  end
+  local cid, lang = A[2], A[7]
+  local decisions = 10 + 2 * A[9]
 
   -- The customer: the first identity already linked names it; otherwise a new one.
   local cust
-  for i = 10, decisions - 2, 2 do
-    cust = cust or redis.call('GET', key('cust', A[i], A[i + 1]))
-  end
-  local first, repeat_, vulnerable, vip = 1, 0, 0, 0
-  local ck
-  local cust_fields = { 'last_ms', NOW, 'last_contact', cid }
-  if cust then
-    ck = key('customer', cust)
-    local f = redis.call('HMGET', ck, 'last_ms', 'vulnerable', 'vip')
-    first = f[1] and 0 or 1
-    repeat_ = (f[1] and NOW - tonumber(f[1]) <= tonumber(A[5])) and 1 or 0
-    vulnerable, vip = f[2] == '1' and 1 or 0, f[3] == '1' and 1 or 0
-    for i = 10, decisions - 2, 2 do
-      if redis.call('SET', key('cust', A[i], A[i + 1]), cust, 'NX') then
-        redis.call('HSETNX', ck, A[i], A[i + 1])
-      end
+  for j = 10, decisions - 2, 2 do
+    cust = IDENT[T .. 'cust:' .. A[j] .. ':' .. A[j + 1]]
+    if cust then
+      break
     end
+  end
+  local index
+  if cust then
+    index = known_customer(cust, A, decisions - 2)
   else
     cust = A[4]
-    ck = key('customer', cust)
-    for _, v in ipairs({ 'id', cust, 'created_ms', NOW, 'first_ms', NOW }) do
-      cust_fields[#cust_fields + 1] = v
-    end
-    local linked = {}
-    for i = 10, decisions - 2, 2 do
-      if redis.call('SET', key('cust', A[i], A[i + 1]), cust, 'NX') and not linked[A[i]] then
-        linked[A[i]] = true -- the first identity of a kind names it, as HSETNX would
-        cust_fields[#cust_fields + 1] = A[i]
-        cust_fields[#cust_fields + 1] = A[i + 1]
-      end
-    end
+    index = new_customer(cust, A, decisions - 2)
   end
-  redis.call('HSET', ck, unpack(cust_fields))
 
-  -- The decision for these signals (classified by the router, rt_classify.c).
-  local index = repeat_ * 8 + first * 4 + vulnerable * 2 + vip
+  -- The decision for these signals (classified by the router, rt_classify.c): the line of
+  -- index after the line of base reasons.
+  local all = A[decisions]
+  local from = string.find(all, '\n', 1, true)
+  local base = string.sub(all, 1, from - 1)
+  for _ = 1, index do
+    from = string.find(all, '\n', from + 1, true)
+  end
+  local to = string.find(all, '\n', from + 1, true)
   local class, score, target, queue, reasons =
-    string.match(A[decisions + index], '^([^|]*)|([^|]*)|([^|]*)|([^|]*)|(.*)$')
+    string.match(string.sub(all, from + 1, (to or 0) - 1), '^([^|]*)|([^|]*)|([^|]*)|([^|]*)|(.*)$')
+  if base ~= '' then
+    reasons = reasons ~= '' and (base .. ',' .. reasons) or base
+  end
+  -- Nobody in this queue speaks the language: anyone there may take it.
+  local q = P.queues[queue]
+  if lang ~= 'any' and q and not q.langs[lang] then
+    lang = 'any'
+  end
+  local held = A[6] == '1'
 
   redis.call('SET', A[1], cid, 'EX', A[3])
-  local h = { unpack(A, fields, #A) }
-  for _, v in ipairs({ 'customer', cust, 'lang', lang, 'cost', cost, 'score', score,
-    'enq_ms', NOW, 'class', class, 'target', target, 'queue', queue, 'reasons', reasons,
-    'first_contact', first == 1 and '1' or '', 'state', held and 'held' or 'queued' }) do
-    h[#h + 1] = v
+  for _, k in ipairs(BY_KEY[A[1]]) do -- this dedupe key again in this batch: a duplicate
+    FIRST[k] = FIRST[k] or (k > i and cid)
   end
-  redis.call('HSET', contact_key(cid), unpack(h))
-  redis.call('ZADD', key('contacts'), NOW, cid)
-  redis.call('ZADD', key('customer', cust, 'contacts'), NOW, cid)
+  redis.call('HSET', T .. 'contact:' .. cid, 'customer', cust, 'lang', lang, 'cost', A[8],
+    'score', score, 'enq_ms', NOW_TEXT, 'class', class, 'target', target, 'queue', queue,
+    'reasons', reasons, 'first_contact', index % 8 >= 4 and '1' or '', 'state',
+    held and 'held' or 'queued', 'offer_agent', '', 'agent', '', unpack(A, decisions + 1, #A))
+  later_zadd(INDEX, T .. 'contacts', NOW_TEXT, cid)
+  redis.call('ZADD', T .. 'customer:' .. cust .. ':contacts', NOW_TEXT, cid)
   trail(cid, 'received customer=' .. cust .. ' class=' .. class .. ' router=' .. ROUTER)
-  if repeat_ == 1 then
+  if index >= 8 then
     critical('repeat_contact', cid, 'customer=' .. cust)
   end
-  local c = { enq_ms = NOW, score = score, lang = lang, cost = cost }
   if held then
-    redis.call('ZADD', key('held'), NOW, cid)
+    redis.call('ZADD', key('held'), NOW_TEXT, cid)
     trail(cid, 'held reason=tenant_suspended')
     event('contact.held', cid, '', 'held', '', 'reason=tenant_suspended')
-    return { 0, '', '', 'held', cjson.encode(EVENTS), cid, 0, 0, index, cust }
+    return { 0, '', '', 'held', EVENTS, cid, 0, 0, index, cust }
   end
-  enqueue(cid, c, queue, 'new')
-  if match_contact(cid, c, queue) then
-    return { 0, '', '', 'offered', cjson.encode(EVENTS), cid, 0, 0, index, cust }
+  if may_match(queue, lang) then
+    local c = { enq_ms = NOW, score = score, lang = lang, cost = A[8] }
+    enqueue(cid, c, queue, 'new')
+    if match_contact(cid, c, queue) then
+      return { 0, '', '', 'offered', EVENTS, cid, 0, 0, index, cust }
+    end
+  else
+    -- No agent can take it now: the queue member and the overflow timer are written at the
+    -- end of the batch (the hash has its queue fields already).
+    later_zadd(QUEUED, T .. 'q:' .. queue .. ':' .. lang, NOW - score * P.aging, cid)
+    if q and q.overflow_to ~= '' and q.overflow_after > 0 then
+      later_zadd(TIMERS, T .. 'timers', NOW + q.overflow_after, 'overflow|' .. cid)
+    end
+    trail(cid, 'queued queue=' .. queue .. ' lang=' .. lang .. ' why=new')
+    event('contact.queued', cid, '', 'queued', queue, 'why=new')
   end
-  -- Estimated wait: contacts ahead, shared by the staff of the queue, times a recent handle.
-  local ahead = redis.call('ZRANK', queue_key(queue, c.lang), cid) or 0
-  local b = handle_basis(queue)
-  local wait = math.floor((math.floor(ahead / b.staff) + 1) * b.handle)
-  return { 0, '', '', 'queued', cjson.encode(EVENTS), cid, 0, wait, index, cust }
+  -- The wait is estimated once the batch's queue members are written (below).
+  WAITING[#WAITING + 1] = { i, cid, queue, lang }
+  return { 0, '', '', 'queued', EVENTS, cid, 0, 0, index, cust }
 end
 
-local results = { 0, '', '', '', '', tonumber(ARGV[4]) }
-local at = 5
-for _ = 1, tonumber(ARGV[4]) do
-  local n = tonumber(ARGV[at])
+local results = { 0, '', '', '', '', M }
+for i, A in ipairs(items) do
   EVENTS = {}
-  results[#results + 1] = intake_one({ unpack(ARGV, at + 1, at + n) })
-  at = at + 1 + n
+  results[6 + i] = intake_one(i, A)
+end
+
+-- The batch's shared writes, then the revs of its events and its trails.
+if #NEW_IDS > 0 then
+  redis.call('MSET', unpack(NEW_IDS))
+end
+for _, set in ipairs({ INDEX, QUEUED, TIMERS }) do
+  for _, k in ipairs(set) do
+    redis.call('ZADD', k, unpack(set[k]))
+  end
+end
+flush()
+
+-- Estimated wait: contacts ahead, shared by the staff of the queue, times a recent handle.
+for _, w in ipairs(WAITING) do
+  local ahead = redis.call('ZRANK', queue_key(w[3], w[4]), w[2]) or 0
+  local b = handle_basis(w[3])
+  results[6 + w[1]][8] = math.floor((math.floor(ahead / b.staff) + 1) * b.handle)
+end
+for i = 1, M do
+  local r = results[6 + i]
+  if type(r[5]) == 'table' then
+    r[5] = cjson.encode(r[5])
+  end
 end
 return results

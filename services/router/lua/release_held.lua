@@ -17,4 +17,5 @@ end
 for queue in pairs(touched) do
   match(queue, 20)
 end
+flush()
 return { 0, '', '', '', cjson.encode(EVENTS), #held }

@@ -52,4 +52,5 @@ for _, member in ipairs(due) do
     event('contact.followup_due', id, '', 'closed', c.queue, '')
   end
 end
+flush()
 return { 0, '', '', '', cjson.encode(EVENTS), #due }
