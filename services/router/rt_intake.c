@@ -3,7 +3,8 @@
  * vulnerable, VIP); the script resolves the customer, picks the matching decision, stores,
  * queues and offers. Classification stays in C (rt_classify.c), the round trip stays one.
  * Contacts of one tenant that arrive together (in one drain of the bus) are gathered into one
- * script call of up to S_BATCH_MAX contacts, sent at the latest on the next loop turn: each
+ * script call of up to S_BATCH_MAX contacts, sent on the next loop turn or, while
+ * S_INFLIGHT_MAX calls are in flight, when one of them is answered (group commit): each
  * contact is still its own atomic step inside it, and each is acked after the call returned. */
 #include "rt_engine_int.h"
 
@@ -367,11 +368,7 @@ void rt_intake_close(rt_engine_t *e) {
     uv_close((uv_handle_t *)&ib->flush, s_on_flush_closed);
 }
 
-/* The 16 decisions as the script's one "decisions" argument: the base reasons (the signals
- * every combination shares), then one line per combination "class|score|target|queue|more
- * reasons" (the reasons after the base ones), lines separated by '\n'. Reasons hold no '\n'
- * (lexicon entries are single-line words, their control characters replaced). Returns the
- * length written; out is always terminated. */
+/* A bounded text buffer: what does not fit is cut, the text always terminated. */
 typedef struct {
     char *out;
     size_t len, at;
@@ -396,6 +393,11 @@ static void s_put_reasons(s_text_t *t, const char *const *reasons, size_t from, 
     }
 }
 
+/* The 16 decisions as the script's one "decisions" argument: the base reasons (the signals
+ * every combination shares), then one line per combination "class|score|target|queue|more
+ * reasons" (the reasons after the base ones), lines separated by '\n'. Reasons hold no '\n'
+ * (lexicon entries are single-line words, their control characters replaced). Returns the
+ * length written; out is always terminated. */
 static size_t s_decisions_arg(const rt_base_t *b, const rt_decision_t *d, char *out, size_t len) {
     s_text_t t = {.out = out, .len = len, .at = 0};
     out[0] = '\0';
