@@ -64,16 +64,26 @@ local function event(kind, cid, aid, state, queue, detail, payload)
   PENDING_EVENTS[#PENDING_EVENTS + 1] = e
 end
 
--- The decision trail of a contact (hetki explain), written by flush, at most 500 lines kept.
-local TRAILS, TRAIL_ORDER = {}, {}
-local function trail(cid, what)
-  local lines = TRAILS[cid]
-  if not lines then
-    lines = {}
-    TRAILS[cid] = lines
-    TRAIL_ORDER[#TRAIL_ORDER + 1] = cid
+-- Appends values to the list named name in lists, a table of lists that also keeps their
+-- names in the order they were first used (lists[1], lists[2], ...): writes gathered for the
+-- end of a call.
+local function gather(lists, name, a, b)
+  local list = lists[name]
+  if not list then
+    list = {}
+    lists[name] = list
+    lists[#lists + 1] = name
   end
-  lines[#lines + 1] = NOW_TEXT .. ' ' .. what
+  list[#list + 1] = a
+  if b ~= nil then
+    list[#list + 1] = b
+  end
+end
+
+-- The decision trail of a contact (hetki explain), written by flush, at most 500 lines kept.
+local TRAILS = {}
+local function trail(cid, what)
+  gather(TRAILS, cid, NOW_TEXT .. ' ' .. what)
 end
 
 -- Writes what the call gathered: the events' revs and the trails. Every script calls it
@@ -87,13 +97,13 @@ local function flush()
     end
     PENDING_EVENTS = {}
   end
-  for _, cid in ipairs(TRAIL_ORDER) do
+  for _, cid in ipairs(TRAILS) do
     local k = key('trail', cid)
     if redis.call('RPUSH', k, unpack(TRAILS[cid])) > 500 then
       redis.call('LTRIM', k, -500, -1)
     end
   end
-  TRAILS, TRAIL_ORDER = {}, {}
+  TRAILS = {}
 end
 
 -- A critical moment: a failed moment of truth worth a supervisor's attention.

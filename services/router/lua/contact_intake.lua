@@ -81,18 +81,9 @@ do
   end
 end
 
--- Writes gathered for the end of the batch: index and queue members, overflow timers.
+-- Writes gathered for the end of the batch (gather): index and queue members, overflow
+-- timers, as score, member pairs by key.
 local INDEX, QUEUED, TIMERS, WAITING = {}, {}, {}, {}
-local function later_zadd(set, k, score, member)
-  local list = set[k]
-  if not list then
-    list = {}
-    set[k] = list
-    set[#set + 1] = k
-  end
-  list[#list + 1] = score
-  list[#list + 1] = member
-end
 
 -- Whether an agent may be free for queue:lang; read once per batch (intake frees no agent).
 local AVAIL = {}
@@ -135,21 +126,29 @@ local function answer_duplicate(existing)
     h[5] or '', h[6] or '' }
 end
 
--- The history signals of a known customer, linking the contact's new identities to it.
-local function known_customer(cust, A, last_identity)
-  local ck = T .. 'customer:' .. cust
-  local f = redis.call('HMGET', ck, 'last_ms', 'vulnerable', 'vip')
-  local first = f[1] and 0 or 1
-  local repeat_ = (f[1] and NOW - tonumber(f[1]) <= tonumber(A[5])) and 1 or 0
+-- Links each of the contact's identities that names no customer yet to cust (one MSET at the
+-- end of the batch); calls linked(kind, value) for each.
+local function link_identities(A, last_identity, cust, linked)
   for j = 10, last_identity, 2 do
     local k = T .. 'cust:' .. A[j] .. ':' .. A[j + 1]
     if not IDENT[k] then
       IDENT[k] = cust
       NEW_IDS[#NEW_IDS + 1] = k
       NEW_IDS[#NEW_IDS + 1] = cust
-      redis.call('HSETNX', ck, A[j], A[j + 1])
+      linked(A[j], A[j + 1])
     end
   end
+end
+
+-- The history signals of a known customer, linking the contact's new identities to it.
+local function known_customer(cust, A, last_identity)
+  local ck = T .. 'customer:' .. cust
+  local f = redis.call('HMGET', ck, 'last_ms', 'vulnerable', 'vip')
+  local first = f[1] and 0 or 1
+  local repeat_ = (f[1] and NOW - tonumber(f[1]) <= tonumber(A[5])) and 1 or 0
+  link_identities(A, last_identity, cust, function(kind, value)
+    redis.call('HSETNX', ck, kind, value)
+  end)
   redis.call('HSET', ck, 'last_ms', NOW_TEXT, 'last_contact', A[2])
   return repeat_ * 8 + first * 4 + (f[2] == '1' and 2 or 0) + (f[3] == '1' and 1 or 0)
 end
@@ -160,19 +159,13 @@ local function new_customer(cust, A, last_identity)
   local fields = { 'id', cust, 'created_ms', NOW_TEXT, 'first_ms', NOW_TEXT, 'last_ms', NOW_TEXT,
     'last_contact', A[2] }
   local named = {}
-  for j = 10, last_identity, 2 do
-    local k = T .. 'cust:' .. A[j] .. ':' .. A[j + 1]
-    if not IDENT[k] then
-      IDENT[k] = cust
-      NEW_IDS[#NEW_IDS + 1] = k
-      NEW_IDS[#NEW_IDS + 1] = cust
-      if not named[A[j]] then
-        named[A[j]] = true
-        fields[#fields + 1] = A[j]
-        fields[#fields + 1] = A[j + 1]
-      end
+  link_identities(A, last_identity, cust, function(kind, value)
+    if not named[kind] then
+      named[kind] = true
+      fields[#fields + 1] = kind
+      fields[#fields + 1] = value
     end
-  end
+  end)
   redis.call('HSET', T .. 'customer:' .. cust, unpack(fields))
   return 4 -- first contact, no other signal
 end
@@ -230,7 +223,7 @@ local function intake_one(i, A)
     'score', score, 'enq_ms', NOW_TEXT, 'class', class, 'target', target, 'queue', queue,
     'reasons', reasons, 'first_contact', index % 8 >= 4 and '1' or '', 'state',
     held and 'held' or 'queued', 'offer_agent', '', 'agent', '', unpack(A, decisions + 1, #A))
-  later_zadd(INDEX, T .. 'contacts', NOW_TEXT, cid)
+  gather(INDEX, T .. 'contacts', NOW_TEXT, cid)
   redis.call('ZADD', T .. 'customer:' .. cust .. ':contacts', NOW_TEXT, cid)
   trail(cid, 'received customer=' .. cust .. ' class=' .. class .. ' router=' .. ROUTER)
   if index >= 8 then
@@ -251,9 +244,9 @@ local function intake_one(i, A)
   else
     -- No agent can take it now: the queue member and the overflow timer are written at the
     -- end of the batch (the hash has its queue fields already).
-    later_zadd(QUEUED, T .. 'q:' .. queue .. ':' .. lang, NOW - score * P.aging, cid)
+    gather(QUEUED, T .. 'q:' .. queue .. ':' .. lang, NOW - score * P.aging, cid)
     if q and q.overflow_to ~= '' and q.overflow_after > 0 then
-      later_zadd(TIMERS, T .. 'timers', NOW + q.overflow_after, 'overflow|' .. cid)
+      gather(TIMERS, T .. 'timers', NOW + q.overflow_after, 'overflow|' .. cid)
     end
     trail(cid, 'queued queue=' .. queue .. ' lang=' .. lang .. ' why=new')
     event('contact.queued', cid, '', 'queued', queue, 'why=new')
