@@ -9,6 +9,7 @@
  * and stops the contact waiting. The router runs on a virtual clock the test never moves. */
 #include "hk_test.h"
 #include "hk_test_bus.h"
+#include "hk_test_guard.h"
 #include "hk_test_proc.h"
 
 #include <signal.h>
@@ -28,43 +29,8 @@ static hk_test_redis_t s_redis;
 static hk_test_router_t s_router;
 static redisContext *s_rc;
 static hk_test_events_t *s_ev;
-static int s_passed;
 static unsigned long s_seq;
 static char s_cid[72]; /* tenant a's callback contact */
-
-static void s_on_watchdog(int sig) {
-    (void)sig;
-    static const char msg[] = "test_call_states: deadline passed, killing the processes\n";
-    if (write(2, msg, sizeof msg - 1) < 0) {
-        /* nothing more to do in a signal handler */
-    }
-    if (s_router.pid > 0) {
-        kill(s_router.pid, SIGKILL);
-    }
-    if (s_redis.pid > 0) {
-        kill(s_redis.pid, SIGKILL);
-    }
-    _exit(1);
-}
-
-static void s_cleanup(void) {
-    hk_test_router_stop(&s_router, 5000);
-    hk_test_events_destroy(&s_ev);
-    if (s_rc) {
-        redisFree(s_rc);
-        s_rc = NULL;
-    }
-    hk_test_redis_stop(&s_redis);
-    if (s_passed) {
-        char cmd[300];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", s_dir);
-        if (system(cmd) != 0) {
-            fprintf(stderr, "could not remove %s\n", s_dir);
-        }
-    } else if (s_dir[0]) {
-        fprintf(stderr, "router log kept in %s\n", s_dir);
-    }
-}
 
 static int s_cmp(const void *a, const void *b) {
     return strcmp(*(char *const *)a, *(char *const *)b);
@@ -337,11 +303,11 @@ static void s_test_callback(void) {
 
 int main(void) {
     setvbuf(stdout, NULL, _IOLBF, 0);
-    snprintf(s_dir, sizeof s_dir, "/tmp/hetki-it-calls-XXXXXX");
-    HK_CHECK(mkdtemp(s_dir), "mkdtemp");
-    atexit(s_cleanup);
-    signal(SIGALRM, s_on_watchdog);
-    alarm(S_DEADLINE_S);
+    hk_test_guard_begin("test_call_states", "/tmp/hetki-it-calls-XXXXXX", s_dir, sizeof s_dir,
+                        S_DEADLINE_S);
+    hk_test_guard_redis(&s_redis);
+    hk_test_guard_router(&s_router);
+    hk_test_guard_client(&s_ev, &s_rc);
     HK_CHECK(hk_test_redis_start(&s_redis) == 0, "redis-server did not start");
     s_rc = hk_test_redis_connect(s_redis.port);
     s_ev = hk_test_events_new();
@@ -367,6 +333,8 @@ int main(void) {
 
     int status = hk_test_router_stop(&s_router, 10000);
     HK_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "router exit status %d", status);
-    s_passed = hk_test_failures(0) == 0;
+    if (hk_test_failures(0) == 0) {
+        hk_test_guard_pass();
+    }
     return HK_TEST_EXIT();
 }

@@ -16,6 +16,7 @@
 #include "hk_submit.h"
 #include "hk_test.h"
 #include "hk_test_bus.h"
+#include "hk_test_guard.h"
 #include "hk_test_proc.h"
 #include "ph_policy.h"
 #include "ph_promise.h"
@@ -49,46 +50,11 @@ static hk_test_redis_t s_redis;
 static hk_test_router_t s_router;
 static redisContext *s_rc;
 static hk_test_events_t *s_ev;
-static int s_passed;
 static unsigned long s_seq;
 static uv_loop_t s_loop;
 static void *s_zctx;
 static s_replica_t s_ph[2];
 static int64_t s_now = S_T0;
-
-static void s_on_watchdog(int sig) {
-    (void)sig;
-    static const char msg[] = "test_phone_promises: deadline passed, killing the processes\n";
-    if (write(2, msg, sizeof msg - 1) < 0) {
-        /* nothing more to do in a signal handler */
-    }
-    if (s_router.pid > 0) {
-        kill(s_router.pid, SIGKILL);
-    }
-    if (s_redis.pid > 0) {
-        kill(s_redis.pid, SIGKILL);
-    }
-    _exit(1);
-}
-
-static void s_cleanup(void) {
-    hk_test_router_stop(&s_router, 5000);
-    hk_test_events_destroy(&s_ev);
-    if (s_rc) {
-        redisFree(s_rc);
-        s_rc = NULL;
-    }
-    hk_test_redis_stop(&s_redis);
-    if (s_passed) {
-        char cmd[300];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", s_dir);
-        if (system(cmd) != 0) {
-            fprintf(stderr, "could not remove %s\n", s_dir);
-        }
-    } else if (s_dir[0]) {
-        fprintf(stderr, "logs kept in %s\n", s_dir);
-    }
-}
 
 static const char *s_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static const char *s_fmt(const char *fmt, ...) {
@@ -556,11 +522,11 @@ static void s_test_bad_input(void) {
 
 int main(void) {
     setvbuf(stdout, NULL, _IOLBF, 0);
-    snprintf(s_dir, sizeof s_dir, "/tmp/hetki-it-promises-XXXXXX");
-    HK_CHECK(mkdtemp(s_dir), "mkdtemp");
-    atexit(s_cleanup);
-    signal(SIGALRM, s_on_watchdog);
-    alarm(S_DEADLINE_S);
+    hk_test_guard_begin("test_phone_promises", "/tmp/hetki-it-promises-XXXXXX", s_dir, sizeof s_dir,
+                        S_DEADLINE_S);
+    hk_test_guard_redis(&s_redis);
+    hk_test_guard_router(&s_router);
+    hk_test_guard_client(&s_ev, &s_rc);
     hk_clock_set_virtual(S_T0);
     HK_CHECK(hk_test_redis_start(&s_redis) == 0, "redis-server did not start");
     s_rc = hk_test_redis_connect(s_redis.port);
@@ -614,6 +580,8 @@ int main(void) {
     zmq_ctx_term(s_zctx);
     int status = hk_test_router_stop(&s_router, 10000);
     HK_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "router exit status %d", status);
-    s_passed = hk_test_failures(0) == 0;
+    if (hk_test_failures(0) == 0) {
+        hk_test_guard_pass();
+    }
     return HK_TEST_EXIT();
 }

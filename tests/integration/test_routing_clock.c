@@ -9,6 +9,7 @@
  * (confirmation), rp and rq (recovery), ls (leases). */
 #include "hk_test.h"
 #include "hk_test_bus.h"
+#include "hk_test_guard.h"
 #include "hk_test_proc.h"
 
 #include <signal.h>
@@ -46,49 +47,10 @@ static hk_test_router_t s_routers[2];
 static redisContext *s_rc;
 static hk_test_events_t *s_ev;
 static int64_t s_now = S_T0; /* the virtual time the test last set */
-static int s_passed;
 static unsigned long s_cmd_seq;
 
 /* ------------------------------------------------------------------------------------- */
-/* Processes and cleanup                                                                  */
-
-static void s_on_watchdog(int sig) {
-    (void)sig;
-    static const char msg[] = "test_routing_clock: deadline passed, killing the processes\n";
-    if (write(2, msg, sizeof msg - 1) < 0) {
-        /* nothing more to do in a signal handler */
-    }
-    for (int i = 0; i < 2; i++) {
-        if (s_routers[i].pid > 0) {
-            kill(s_routers[i].pid, SIGKILL);
-        }
-    }
-    if (s_redis.pid > 0) {
-        kill(s_redis.pid, SIGKILL);
-    }
-    _exit(1);
-}
-
-static void s_cleanup(void) {
-    for (int i = 0; i < 2; i++) {
-        hk_test_router_stop(&s_routers[i], 5000);
-    }
-    hk_test_events_destroy(&s_ev);
-    if (s_rc) {
-        redisFree(s_rc);
-        s_rc = NULL;
-    }
-    hk_test_redis_stop(&s_redis);
-    if (s_passed) {
-        char cmd[300];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", s_dir);
-        if (system(cmd) != 0) {
-            fprintf(stderr, "could not remove %s\n", s_dir);
-        }
-    } else if (s_dir[0]) {
-        fprintf(stderr, "router logs kept in %s\n", s_dir);
-    }
-}
+/* Helpers                                                                                */
 
 /* A key or text built from a format; rotating static buffers (valid for a few calls). */
 static const char *s_fmt(const char *fmt, ...) {
@@ -782,11 +744,12 @@ static void s_test_leases(void) {
 int main(void) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     long long started = hk_test_now_ms();
-    snprintf(s_dir, sizeof s_dir, "/tmp/hetki-it-clock-XXXXXX");
-    HK_CHECK(mkdtemp(s_dir), "mkdtemp");
-    atexit(s_cleanup);
-    signal(SIGALRM, s_on_watchdog);
-    alarm(S_DEADLINE_S);
+    hk_test_guard_begin("test_routing_clock", "/tmp/hetki-it-clock-XXXXXX", s_dir, sizeof s_dir,
+                        S_DEADLINE_S);
+    hk_test_guard_redis(&s_redis);
+    hk_test_guard_router(&s_routers[0]);
+    hk_test_guard_router(&s_routers[1]);
+    hk_test_guard_client(&s_ev, &s_rc);
     HK_CHECK(hk_test_redis_start(&s_redis) == 0, "redis-server did not start");
     s_rc = hk_test_redis_connect(s_redis.port);
     redisReply *r = redisCommand(s_rc, "SET hk:clock:virtual_ms %lld", S_T0);
@@ -809,7 +772,9 @@ int main(void) {
 
     int status = hk_test_router_stop(&s_routers[1], 10000);
     HK_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "router b exit status %d", status);
-    s_passed = hk_test_failures(0) == 0;
+    if (hk_test_failures(0) == 0) {
+        hk_test_guard_pass();
+    }
     printf("routing_clock: %lld days of virtual time in %lld ms of real time\n",
            (long long)((s_now - S_T0) / 86400000), hk_test_now_ms() - started);
     return HK_TEST_EXIT();
