@@ -98,46 +98,30 @@ int hk_bucket_take(hk_bucket_t *b, double burst, int64_t period_ms, int64_t now_
     return 1;
 }
 
-int hk_tenant_ok(const char *tenant) {
-    size_t n = tenant ? strlen(tenant) : 0;
-    if (n == 0 || n > HK_TENANT_MAX) {
+/* True for 1 to max characters, each a-z, 0-9, or one of extra; A-Z too when upper. */
+static int s_word_ok(const char *s, size_t max, int upper, const char *extra) {
+    size_t n = s ? strlen(s) : 0;
+    if (n == 0 || n > max) {
         return 0;
     }
     for (size_t i = 0; i < n; i++) {
-        char c = tenant[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-')) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (upper && c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              strchr(extra, c))) {
             return 0;
         }
     }
     return 1;
+}
+
+int hk_tenant_ok(const char *tenant) {
+    return s_word_ok(tenant, HK_TENANT_MAX, 0, "_-");
 }
 
 int hk_client_id_ok(const char *id) {
-    size_t n = id ? strlen(id) : 0;
-    if (n == 0 || n > HK_CLIENT_ID_MAX) {
-        return 0;
-    }
-    for (size_t i = 0; i < n; i++) {
-        char c = id[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_' || c == '-')) {
-            return 0;
-        }
-    }
-    return 1;
+    return s_word_ok(id, HK_CLIENT_ID_MAX, 1, "_-");
 }
 
 int hk_ref_ok(const char *id) {
-    size_t n = id ? strlen(id) : 0;
-    if (n == 0 || n > HK_CLIENT_ID_MAX) {
-        return 0;
-    }
-    for (size_t i = 0; i < n; i++) {
-        char c = id[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_' || c == '-' || c == '.' || c == ':')) {
-            return 0;
-        }
-    }
-    return 1;
+    return s_word_ok(id, HK_CLIENT_ID_MAX, 1, "_-.:");
 }

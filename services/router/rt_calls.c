@@ -5,6 +5,7 @@
  * moment). */
 #include "rt_engine_int.h"
 
+#include "hk_limits.h"
 #include "hk_log.h"
 #include "rt_validate.h"
 
@@ -24,22 +25,6 @@ typedef struct {
     char tenant[RT_MAX_TENANT + 1];
     char contact_id[72];
 } s_call_t;
-
-/* Ids from clients: 1..64 characters of [A-Za-z0-9_.:-]. */
-static int s_id_ok(const char *id) {
-    size_t n = id ? strlen(id) : 0;
-    if (n == 0 || n > 64) {
-        return 0;
-    }
-    for (size_t i = 0; i < n; i++) {
-        char c = id[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_' || c == '.' || c == ':' || c == '-')) {
-            return 0;
-        }
-    }
-    return 1;
-}
 
 /* 1..32 characters of a-z and _ (it becomes part of the event kind call.<state>). */
 static int s_state_ok(const char *s) {
@@ -104,8 +89,8 @@ void rt_engine_call_state(rt_engine_t *e, const Hetki__V1__CallState *cs, rt_rep
         s_reply_now(fn, arg, err, cid);
         return;
     }
-    if (!s_id_ok(cid) || (cs->agent_id[0] && !s_id_ok(cs->agent_id)) ||
-        (cs->command_id[0] && !s_id_ok(cs->command_id))) {
+    if (!hk_ref_ok(cid) || (cs->agent_id[0] && !hk_ref_ok(cs->agent_id)) ||
+        (cs->command_id[0] && !hk_ref_ok(cs->command_id))) {
         s_reply_now(fn, arg,
                     "contact_id (required), agent_id and command_id must be 1 to 64 characters "
                     "of A-Z a-z 0-9 _ . : -",

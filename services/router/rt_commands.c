@@ -2,6 +2,7 @@
  * applied by one script each. */
 #include "rt_engine_int.h"
 
+#include "hk_limits.h"
 #include "hk_log.h"
 #include "rt_validate.h"
 
@@ -60,22 +61,6 @@ static void s_run(rt_engine_t *e, int script, rt_args_t *a, const char *tenant,
     }
 }
 
-/* Ids from clients: 1..64 characters of [A-Za-z0-9_.:-]. */
-static int s_id_ok(const char *id) {
-    size_t n = id ? strlen(id) : 0;
-    if (n == 0 || n > 64) {
-        return 0;
-    }
-    for (size_t i = 0; i < n; i++) {
-        char c = id[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_' || c == '.' || c == ':' || c == '-')) {
-            return 0;
-        }
-    }
-    return 1;
-}
-
 static const char *s_channel_word(Hetki__V1__Channel ch) {
     const char *n = rt_channel_name(ch);
     return n ? n : "";
@@ -88,7 +73,7 @@ void rt_engine_agent_profile(rt_engine_t *e, const Hetki__V1__AgentProfile *p, r
         s_reply_now(fn, arg, HETKI__V1__ERROR_CODE__ERROR_INVALID, err, NULL);
         return;
     }
-    if (!s_id_ok(p->agent_id)) {
+    if (!hk_ref_ok(p->agent_id)) {
         s_reply_now(fn, arg, HETKI__V1__ERROR_CODE__ERROR_INVALID,
                     "agent_id must be 1 to 64 characters of A-Z a-z 0-9 _ . : -", NULL);
         return;
@@ -132,7 +117,7 @@ void rt_engine_agent_profile(rt_engine_t *e, const Hetki__V1__AgentProfile *p, r
     }
     for (size_t i = 0; i < p->n_skills; i++) {
         const Hetki__V1__Skill *s = p->skills[i];
-        if (!s_id_ok(s->name) || s->level < 1 || s->level > 5) {
+        if (!hk_ref_ok(s->name) || s->level < 1 || s->level > 5) {
             s_reply_now(fn, arg, HETKI__V1__ERROR_CODE__ERROR_INVALID,
                         "skills: a name of [A-Za-z0-9_.:-] and a level 1..5 each", NULL);
             return;
@@ -185,14 +170,14 @@ void rt_engine_agent_command(rt_engine_t *e, const Hetki__V1__AgentCommand *cmd,
         s_reply_now(fn, arg, HETKI__V1__ERROR_CODE__ERROR_INVALID, err, cmd->contact_id);
         return;
     }
-    if (!s_id_ok(cmd->agent_id) || (cmd->command_id[0] && !s_id_ok(cmd->command_id))) {
+    if (!hk_ref_ok(cmd->agent_id) || (cmd->command_id[0] && !hk_ref_ok(cmd->command_id))) {
         s_reply_now(fn, arg, HETKI__V1__ERROR_CODE__ERROR_INVALID,
                     "agent_id and command_id must be 1 to 64 characters of A-Z a-z 0-9 _ . : -",
                     cmd->contact_id);
         return;
     }
     int needs_contact = cmd->kind >= HETKI__V1__AGENT_COMMAND_KIND__AGENT_COMMAND_ACCEPT;
-    if (needs_contact && !s_id_ok(cmd->contact_id)) {
+    if (needs_contact && !hk_ref_ok(cmd->contact_id)) {
         s_reply_now(fn, arg, HETKI__V1__ERROR_CODE__ERROR_INVALID, "contact_id is required",
                     cmd->contact_id);
         return;
@@ -234,8 +219,8 @@ void rt_engine_agent_command(rt_engine_t *e, const Hetki__V1__AgentCommand *cmd,
         break;
     case HETKI__V1__AGENT_COMMAND_KIND__AGENT_COMMAND_TRANSFER:
         if (!cmd->to_queue[0] == !cmd->to_agent[0] ||
-            (cmd->to_agent[0] && !s_id_ok(cmd->to_agent)) ||
-            (cmd->to_queue[0] && !s_id_ok(cmd->to_queue))) {
+            (cmd->to_agent[0] && !hk_ref_ok(cmd->to_agent)) ||
+            (cmd->to_queue[0] && !hk_ref_ok(cmd->to_queue))) {
             s_reply_now(fn, arg, HETKI__V1__ERROR_CODE__ERROR_INVALID,
                         "a transfer names exactly one of to_queue and to_agent", cmd->contact_id);
             return;
@@ -277,7 +262,7 @@ void rt_engine_customer_confirm(rt_engine_t *e, const Hetki__V1__CustomerConfirm
         s_reply_now(fn, arg, HETKI__V1__ERROR_CODE__ERROR_INVALID, err, cc->contact_id);
         return;
     }
-    if (!s_id_ok(cc->contact_id) || (cc->command_id[0] && !s_id_ok(cc->command_id)) ||
+    if (!hk_ref_ok(cc->contact_id) || (cc->command_id[0] && !hk_ref_ok(cc->command_id)) ||
         strlen(cc->text) > 4096) {
         s_reply_now(fn, arg, HETKI__V1__ERROR_CODE__ERROR_INVALID,
                     "contact_id (and command_id) must be ids; text at most 4096 bytes",
@@ -304,8 +289,9 @@ void rt_engine_chat_message(rt_engine_t *e, const Hetki__V1__ChatMessage *m, rt_
         return;
     }
     int agent = !strcmp(m->sender, "agent");
-    if ((!agent && strcmp(m->sender, "customer") != 0) || !s_id_ok(m->contact_id) ||
-        !s_id_ok(m->message_id) || (agent ? !s_id_ok(m->agent_id) : !s_id_ok(m->session_id))) {
+    if ((!agent && strcmp(m->sender, "customer") != 0) || !hk_ref_ok(m->contact_id) ||
+        !hk_ref_ok(m->message_id) ||
+        (agent ? !hk_ref_ok(m->agent_id) : !hk_ref_ok(m->session_id))) {
         s_reply_now(fn, arg, HETKI__V1__ERROR_CODE__ERROR_INVALID,
                     "sender (customer or agent), contact_id, message_id and the session_id "
                     "(customer) or agent_id (agent) are required ids",
