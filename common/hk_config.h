@@ -40,6 +40,7 @@ typedef struct {
     char advertise_host[HK_CFG_STR_MAX]; /* HETKI_ADVERTISE_HOST; empty: the bind host */
     long admin_port;                     /* HETKI_ADMIN_PORT (per service default) */
     long registry_ttl_ms;                /* HETKI_REGISTRY_TTL_MS */
+    char curve_secret[HK_CFG_STR_MAX];   /* HETKI_CURVE_SECRET_KEY; empty: plain TCP */
 } hk_base_config_t;
 
 /* The entries for hk_base_config_t; admin_default is the service's default admin port. */
@@ -63,7 +64,9 @@ typedef struct {
     {"HETKI_ADMIN_PORT", HK_CFG_PORT, admin_default, 0, 65535, NULL, &(cfg)->admin_port, \
      "admin HTTP port (/healthz /readyz /metrics)"}, \
     {"HETKI_REGISTRY_TTL_MS", HK_CFG_INT, "3000", 300, 600000, NULL, &(cfg)->registry_ttl_ms, \
-     "service registration lifetime; heartbeats every third of it"}
+     "service registration lifetime; heartbeats every third of it"}, \
+    {"HETKI_CURVE_SECRET_KEY", HK_CFG_SECRET, "", 0, 40, NULL, (cfg)->curve_secret, \
+     "the deployment's CURVE secret key (Z85; empty: ZeroMQ without CurveZMQ); printed as ***"}
 // clang-format on
 
 /* Loads every entry from the environment (or its default). Returns 0, or -1 with a message

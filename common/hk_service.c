@@ -2,6 +2,7 @@
 #include "hk_service.h"
 
 #include "hk_clock.h"
+#include "hk_curve.h"
 #include "hk_log.h"
 
 #include <assert.h>
@@ -22,6 +23,7 @@ struct hk_service_t {
     hk_metrics_t *metrics;
     hk_redis_t *redis;
     hk_registry_t *registry;
+    hk_curve_zap_t *zap; /* admits CURVE clients when a key is configured */
     hk_web_t *web;
     hk_admin_t *admin;
     uv_signal_t sigterm, sigint;
@@ -52,6 +54,13 @@ int hk_service_configure(const char *name, hk_base_config_t *base, const hk_cfg_
                 name);
         return -1;
     }
+    if (hk_curve_set_key(base->curve_secret) != 0) {
+        fprintf(stderr,
+                "hetki-%s: configuration error: HETKI_CURVE_SECRET_KEY: expected a CURVE secret "
+                "key of 40 Z85 characters (hetki curve-keygen makes one)\n",
+                name);
+        return -1;
+    }
     hk_config_base_finish(base, name);
     hk_log_level_t level = HK_LOG_INFO;
     hk_log_level_parse(base->log_level, &level);
@@ -69,6 +78,10 @@ hk_service_t *hk_service_new(const char *name, const hk_base_config_t *base) {
     svc->zctx = zmq_ctx_new();
     assert(svc->zctx);
     svc->metrics = hk_metrics_new();
+    svc->zap = hk_curve_zap_new(&svc->loop, svc->zctx,
+                                hk_metrics_counter(svc->metrics, "curve_denied_total",
+                                                   "ZeroMQ handshakes refused: the peer did not "
+                                                   "hold the deployment's CURVE key"));
     svc->redis = hk_redis_new(&svc->loop, base->redis_host, (int)base->redis_port);
     hk_redis_auth(svc->redis, base->redis_user, base->redis_password);
     svc->registry =
@@ -164,6 +177,7 @@ static void s_teardown(hk_service_t *svc) {
     hk_web_destroy(&svc->web);
     hk_registry_destroy(&svc->registry);
     hk_redis_destroy(&svc->redis);
+    hk_curve_zap_destroy(&svc->zap);
 }
 
 static void s_on_left(void *arg) {

@@ -1,6 +1,7 @@
 /* hk_zsock: ZeroMQ sockets on a libuv loop with the edge-triggered drain rules. */
 #include "hk_zsock.h"
 
+#include "hk_curve.h"
 #include "hk_log.h"
 
 #include <assert.h>
@@ -137,7 +138,7 @@ void *hk_zsock_raw(hk_zsock_t *zs) {
 }
 
 int hk_zsock_bind(hk_zsock_t *zs, const char *endpoint, char *bound, size_t boundlen) {
-    if (zmq_bind(zs->sock, endpoint) != 0) {
+    if (hk_curve_server(zs->sock, endpoint) != 0 || zmq_bind(zs->sock, endpoint) != 0) {
         return -1;
     }
     if (bound) {
@@ -151,7 +152,7 @@ int hk_zsock_bind(hk_zsock_t *zs, const char *endpoint, char *bound, size_t boun
 }
 
 int hk_zsock_connect(hk_zsock_t *zs, const char *endpoint) {
-    int rc = zmq_connect(zs->sock, endpoint);
+    int rc = hk_curve_client(zs->sock, endpoint) != 0 ? -1 : zmq_connect(zs->sock, endpoint);
     s_schedule(zs);
     return rc;
 }

@@ -21,6 +21,7 @@
 
 #include "hk_clock.h"
 #include "hk_config.h"
+#include "hk_curve.h"
 #include "hk_id.h"
 #include "hk_log.h"
 #include "hk_registry.h"
@@ -648,6 +649,9 @@ int main(int argc, char **argv) {
         snprintf(a->id, sizeof a->id, "%s-%ld", sim.o.prefix, i);
         uv_timer_init(&sim.loop, &a->timer);
         a->timer.data = a;
+    }
+    if (hk_curve_from_env("hetki-agentsim") != 0) {
+        return 2;
     }
     sim.zctx = zmq_ctx_new();
     sim.redis = hk_redis_new(&sim.loop, redis_host, (int)redis_port);

@@ -8,6 +8,7 @@
  * Exit code 0 only when every contact was acked. */
 #include "hk_clock.h"
 #include "hk_config.h"
+#include "hk_curve.h"
 #include "hk_log.h"
 #include "hk_registry.h"
 #include "hk_submit.h"
@@ -258,6 +259,9 @@ int main(int argc, char **argv) {
     g.latency_ms = calloc((size_t)g.o.count, sizeof *g.latency_ms);
     g.sent_us = calloc((size_t)g.o.count, sizeof *g.sent_us);
     uv_loop_init(&g.loop);
+    if (hk_curve_from_env("hetki-loadgen") != 0) {
+        return 2;
+    }
     g.zctx = zmq_ctx_new();
     g.redis = hk_redis_new(&g.loop, redis_host, (int)redis_port);
     g.registry = hk_registry_new(&g.loop, g.redis, NULL, NULL, 0);

@@ -23,6 +23,9 @@ int cli_customer(int argc, char **argv);
 int cli_explain(int argc, char **argv);
 int cli_snapshot(int argc, char **argv);
 
+/* hetki curve-keygen: prints a new CURVE secret key (HETKI_CURVE_SECRET_KEY=...). */
+int cli_curve_keygen(int argc, char **argv);
+
 /* Synchronous Redis for the read-only commands (explain, snapshot; in cli_explain.c). */
 
 /* Connects to HETKI_REDIS_HOST:HETKI_REDIS_PORT; prints why and returns NULL on failure. */

@@ -2,6 +2,7 @@
 #include "cli_bus.h"
 
 #include "hk_config.h"
+#include "hk_curve.h"
 #include "hk_log.h"
 
 #include <assert.h>
@@ -44,6 +45,10 @@ cli_bus_t *cli_bus_new(int timeout_ms) {
     char err[512];
     if (hk_config_load(table, sizeof table / sizeof table[0], err, sizeof err) != 0) {
         fprintf(stderr, "hetki: configuration error: %s\n", err);
+        free(bus);
+        return NULL;
+    }
+    if (hk_curve_from_env("hetki") != 0) {
         free(bus);
         return NULL;
     }

@@ -21,6 +21,7 @@ static void s_usage(FILE *out) {
             "  explain CONTACT_ID [--tenant T]\n"
             "                           why a contact was routed so: decision, reasons, trail\n"
             "  snapshot --tenant T      a tenant's queues and agents right now\n"
+            "  curve-keygen             a CURVE key for CurveZMQ between the services\n"
             "Configuration comes from HETKI_* environment variables (see README).\n");
 }
 
@@ -56,6 +57,9 @@ int main(int argc, char **argv) {
     }
     if (!strcmp(argv[1], "snapshot")) {
         return cli_snapshot(argc - 2, argv + 2);
+    }
+    if (!strcmp(argv[1], "curve-keygen")) {
+        return cli_curve_keygen(argc - 2, argv + 2);
     }
     fprintf(stderr, "hetki: unknown command \"%s\"\n", argv[1]);
     s_usage(stderr);

@@ -13,6 +13,7 @@
  * answered as duplicates with the same ids and changes nothing. */
 #include "hk_test.h"
 #include "hk_test_bus.h"
+#include "hk_test_guard.h"
 #include "hk_test_proc.h"
 
 #include <stdio.h>
@@ -127,13 +128,17 @@ static long long s_metric(int admin_port, const char *name) {
 }
 
 int main(void) {
-    char dir[] = "/tmp/hetki-it-batch-XXXXXX";
-    HK_CHECK(mkdtemp(dir), "mkdtemp");
-    hk_test_redis_t redis;
+    static char dir[64];
+    static hk_test_redis_t redis;
+    static hk_test_events_t *ev;
+    static hk_test_router_t rt;
+    hk_test_guard_begin("test_intake_batch", "/tmp/hetki-it-batch-XXXXXX", dir, sizeof dir, 100);
+    hk_test_guard_redis(&redis);
+    hk_test_guard_router(&rt);
+    hk_test_guard_client(&ev, &s_redis);
     HK_CHECK(hk_test_redis_start(&redis) == 0, "redis-server did not start");
-    hk_test_events_t *ev = hk_test_events_new();
+    ev = hk_test_events_new();
     HK_CHECK(hk_test_events_subscribe(ev, S_T) == 0, "subscribe");
-    hk_test_router_t rt;
     HK_CHECK(hk_test_router_start(&rt, "rt-batch", redis.port, dir, NULL, ev) == 0, "router");
     s_redis = hk_test_redis_connect(redis.port);
     size_t mark = hk_test_events_size(ev);
@@ -221,13 +226,8 @@ int main(void) {
     HK_CHECK_INT_EQ(s_int("GET hk:{%s}:rev", S_T), last_rev);
     HK_CHECK_INT_EQ(s_int("LLEN hk:{%s}:critical", S_T), 2);
 
-    redisFree(s_redis);
     HK_CHECK(hk_test_router_stop(&rt, 10000) == 0, "router did not stop cleanly");
-    hk_test_events_destroy(&ev);
-    hk_test_redis_stop(&redis);
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    HK_CHECK(system(cmd) == 0, "cleanup");
+    hk_test_guard_pass();
     printf("intake_batch: ok\n");
     return 0;
 }

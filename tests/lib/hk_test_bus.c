@@ -1,6 +1,7 @@
 /* hk_test_bus: synchronous DEALER requests and a SUB event collector for tests. */
 #include "hk_test_bus.h"
 
+#include "hk_curve.h"
 #include "hk_test_proc.h"
 
 #include <signal.h>
@@ -49,7 +50,7 @@ hk_test_bus_t *hk_test_bus_new(const char *endpoint) {
     bus->sock = bus->zctx ? zmq_socket(bus->zctx, ZMQ_DEALER) : NULL;
     int linger = 0;
     if (!bus->sock || zmq_setsockopt(bus->sock, ZMQ_LINGER, &linger, sizeof linger) != 0 ||
-        zmq_connect(bus->sock, endpoint) != 0) {
+        hk_curve_client(bus->sock, endpoint) != 0 || zmq_connect(bus->sock, endpoint) != 0) {
         hk_test_bus_destroy(&bus);
         return NULL;
     }
@@ -258,7 +259,7 @@ int hk_test_events_subscribe(hk_test_events_t *ev, const char *tenant) {
 }
 
 int hk_test_events_connect(hk_test_events_t *ev, const char *endpoint) {
-    return zmq_connect(ev->sock, endpoint);
+    return hk_curve_client(ev->sock, endpoint) == 0 ? zmq_connect(ev->sock, endpoint) : -1;
 }
 
 static void s_keep(hk_test_events_t *ev, const Hetki__V1__ContactEvent *ce) {

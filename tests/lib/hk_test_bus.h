@@ -18,7 +18,8 @@
 
 typedef struct hk_test_bus_t hk_test_bus_t;
 
-/* Connects a DEALER to endpoint ("tcp://127.0.0.1:port"). Returns NULL on failure. */
+/* Connects a DEALER to endpoint ("tcp://127.0.0.1:port"), as a CURVE client when the test set
+ * a key (hk_curve_set_key). Returns NULL on failure. */
 hk_test_bus_t *hk_test_bus_new(const char *endpoint);
 
 /* Closes the socket and nulls the caller's pointer. */
@@ -94,7 +95,7 @@ hk_test_events_t *hk_test_events_new(void);
 /* Adds a subscription to tenant's events (topic "t:<tenant>"). Returns 0 or -1. */
 int hk_test_events_subscribe(hk_test_events_t *ev, const char *tenant);
 
-/* Connects to a router's events endpoint. Returns 0 or -1. */
+/* Connects to a router's events endpoint (CURVE as for the bus). Returns 0 or -1. */
 int hk_test_events_connect(hk_test_events_t *ev, const char *endpoint);
 
 /* Receives what arrived, waiting up to timeout_ms for the first event. */
