@@ -13,10 +13,10 @@ import { after, before, test } from 'node:test';
 
 import { chromium } from 'playwright-core';
 
-import { Stack, sleep, waitUntil } from './lib/stack.mjs';
+import { launchChromium } from '../lib/browser.mjs';
+import { Stack, sleep, waitUntil } from '../lib/stack.mjs';
 
 const T = 'demo';
-const chromiumPath = process.env.HETKI_CHROMIUM || '/usr/bin/chromium';
 const artifacts = process.env.HETKI_ARTIFACTS || path.join(process.cwd(), 'artifacts');
 let stack;
 let chat;
@@ -28,17 +28,8 @@ before(async () => {
   await stack.redis();
   await stack.router('rt-a');
   chat = await stack.chat('chat-a', { HETKI_CHAT_TENANT: T });
-  const profile = fs.mkdtempSync(path.join(stack.dir, 'chromium-'));
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: chromiumPath,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      '--disable-dev-shm-usage'],
-    viewport: { width: 1100, height: 760 },
-    locale: 'fi-FI',
-    timeout: 30000,
-  });
+  context = await launchChromium(chromium, stack.dir,
+    { viewport: { width: 1100, height: 760 }, locale: 'fi-FI' });
 }, { timeout: 90000 });
 
 after(async () => {

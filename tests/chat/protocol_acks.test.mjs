@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
 import { ChatClient, mid } from './lib/client.mjs';
-import { Stack, sleep, waitUntil } from './lib/stack.mjs';
+import { Stack, sleep, waitUntil } from '../lib/stack.mjs';
 
 const T = 'ctacks';
 let stack;

@@ -7,7 +7,7 @@ import crypto from 'node:crypto';
 import { after, before, test } from 'node:test';
 
 import { ChatClient, mid } from './lib/client.mjs';
-import { Stack, httpGet } from './lib/stack.mjs';
+import { Stack, httpGet } from '../lib/stack.mjs';
 
 const T = 'ctinput';
 let stack;

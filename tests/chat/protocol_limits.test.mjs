@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
 import { ChatClient, mid } from './lib/client.mjs';
-import { Stack, httpGet, sleep } from './lib/stack.mjs';
+import { Stack, httpGet, sleep } from '../lib/stack.mjs';
 
 const T = 'ctlimits';
 let stack;

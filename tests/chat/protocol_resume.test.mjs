@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
 import { ChatClient, mid } from './lib/client.mjs';
-import { Stack, waitUntil } from './lib/stack.mjs';
+import { Stack, waitUntil } from '../lib/stack.mjs';
 
 const T = 'ctresume';
 let stack;

@@ -18,12 +18,12 @@ import { after, before, test } from 'node:test';
 import { chromium } from 'playwright-core';
 import WebSocket from 'ws';
 
+import { launchChromium } from '../lib/browser.mjs';
 import { Stack, TEST_ORIGIN, sleep, waitUntil } from './lib/stack.mjs';
 
 const T = 'demo';
 const OTHER = 'acme';
 const PW = 'correct horse 42';
-const chromiumPath = process.env.HETKI_CHROMIUM || '/usr/bin/chromium';
 const artifacts = process.env.HETKI_ARTIFACTS || path.join(process.cwd(), 'artifacts');
 let stack;
 let dash;
@@ -88,17 +88,8 @@ before(async () => {
   await stack.account(T, 'sanna', 'supervisor', PW, { name: 'Sanna Supervisor' });
   await stack.agentWithLogin(OTHER, 'olli', PW, { name: 'Olli Other', channels: 'chat',
     available: true });
-  const profile = fs.mkdtempSync(path.join(stack.dir, 'chromium-'));
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: chromiumPath,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      '--disable-dev-shm-usage'],
-    viewport: { width: 1366, height: 768 },
-    locale: 'en-GB',
-    timeout: 30000,
-  });
+  context = await launchChromium(chromium, stack.dir,
+    { viewport: { width: 1366, height: 768 }, locale: 'en-GB' });
 }, { timeout: 120000 });
 
 after(async () => {

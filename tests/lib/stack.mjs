@@ -1,8 +1,10 @@
-// stack.mjs: starts the real servers the chat tests need, on free loopback ports: a
-// redis-server in a temporary folder, hetki-router replicas and hetki-chat instances (binaries
-// from HETKI_BIN_DIR), and runs the real `hetki` CLI against them. Logs go to the test's
-// folder (HETKI_TEST_TMP, else a new one under /tmp). Every process started here is stopped by
-// stop(); run_node.sh also kills anything left carrying this run's HETKI_TEST_TAG.
+// stack.mjs: the real servers a node test suite (tests/chat, tests/dashboard) runs against, on
+// free loopback ports: a redis-server in a temporary folder, hetki-router replicas and hetki-chat
+// instances (binaries from HETKI_BIN_DIR), and the real `hetki` CLI run against them. A suite
+// adds its own services by extending Stack (startWeb starts any hetki web service). Logs go
+// to the test's folder (HETKI_TEST_TMP, else a new one under /tmp). Every process started here
+// is stopped by stop(); run_node.sh also kills anything left carrying this run's HETKI_TEST_TAG.
+// Only node's own modules are used, so this file resolves from any suite without packages.
 import { spawn, execFile } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -29,6 +31,11 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
   });
 }
 
+/** An Origin every test chat and dashboard instance allows (for clients that are not its own
+ * page). */
+export const TEST_ORIGIN = 'http://shop.test';
+
+/** Resolves after ms. */
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls fn (async, truthy when done) every stepMs until timeoutMs; returns its value or throws. */
@@ -86,25 +93,35 @@ export async function httpGet(port, urlPath, headers = {}) {
   }
 }
 
-function run(file, args, opts) {
+/** Runs a program to its end (20 s unless opts.timeout), with input on its standard input when
+ * given; resolves {code, stdout, stderr}: code -1 and the reason appended to stderr when it
+ * could not start, timed out or died of a signal. Never rejects. */
+export function runProgram(file, args, opts = {}, input = undefined) {
   return new Promise((resolve) => {
-    execFile(file, args, { timeout: 20000, maxBuffer: 1 << 24, ...opts }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
-    });
+    const child = execFile(file, args, { timeout: 20000, maxBuffer: 1 << 24, ...opts },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout,
+          stderr: err && typeof err.code !== 'number' ? `${stderr}${err.message}` : stderr });
+      });
+    if (input !== undefined) {
+      child.stdin.on('error', () => {}); // the program may exit without reading it
+      child.stdin.end(input);
+    }
   });
 }
 
 export class Stack {
-  /** name: a short label for the folder. */
+  /** name: a short label for the folder of this stack's logs and data. */
   constructor(name) {
     const base = process.env.HETKI_TEST_TMP || os.tmpdir();
-    this.dir = fs.mkdtempSync(path.join(base, `chat-${name}-`));
+    this.dir = fs.mkdtempSync(path.join(base, `${name}-`));
     this.procs = [];
     this.redisPort = 0;
     this.routers = new Map();
     this.chats = new Map();
   }
 
+  /** The path of a hetki binary in HETKI_BIN_DIR; throws when that is not set. */
   bin(name) {
     if (!binDir) {
       throw new Error('HETKI_BIN_DIR is not set (run the tests through ctest)');
@@ -112,6 +129,8 @@ export class Stack {
     return path.join(binDir, name);
   }
 
+  /** Starts file with env added to ours, its output in <dir>/<name>.log; returns the process
+   * record {name, child, logPath, exited (a promise of {code, signal}), status once gone}. */
   spawn(name, file, args, env) {
     const logPath = path.join(this.dir, `${name}.log`);
     const fd = fs.openSync(logPath, 'a');
@@ -144,6 +163,8 @@ export class Stack {
     return st;
   }
 
+  /** Starts redis-server (no persistence) on a free port and waits until it answers; resolves
+   * the port. */
   async redis() {
     this.redisPort = await freePort();
     this.redisProc = this.spawn('redis', 'redis-server', [
@@ -156,10 +177,11 @@ export class Stack {
 
   /** Runs one Redis command; resolves redis-cli's raw output, trimmed. */
   async rcli(...args) {
-    const r = await run('redis-cli', ['-p', String(this.redisPort), '--raw', ...args], {});
+    const r = await runProgram('redis-cli', ['-p', String(this.redisPort), '--raw', ...args]);
     return r.stdout.replace(/\n$/, '');
   }
 
+  /** The environment every hetki service of this stack gets. */
   baseEnv(instance, adminPort) {
     return {
       HETKI_REDIS_PORT: String(this.redisPort),
@@ -170,6 +192,7 @@ export class Stack {
     };
   }
 
+  /** Waits until the admin port's /readyz answers 200; throws after ms. */
   async waitReady(adminPort, what, ms = 20000) {
     await waitUntil(async () => (await httpGet(adminPort, '/readyz'))?.status === 200, ms,
       `${what} /readyz`);
@@ -190,31 +213,43 @@ export class Stack {
     return proc;
   }
 
-  /** Starts a chat instance (on port, or a free one) allowing its own page's origin and
-   * TEST_ORIGIN. */
-  async chat(instance, env = {}, port = 0) {
+  /** Starts a hetki web service (binary, settings HETKI_<key>_PORT and HETKI_<key>_ORIGINS)
+   * on port, or a free one, allowing its own page's origin and TEST_ORIGIN; env overrides
+   * settings. Waits until ready; resolves the process with port, adminPort, url (ws), origin
+   * and http (the page). */
+  async startWeb(instance, binary, key, env = {}, port = 0) {
     const admin = await freePort();
     port = port || await freePort();
-    const proc = this.spawn(instance, this.bin('hetki-chat'), [], {
+    const proc = this.spawn(instance, this.bin(binary), [], {
       ...this.baseEnv(instance, admin),
-      HETKI_CHAT_PORT: String(port),
-      HETKI_CHAT_ORIGINS: `http://127.0.0.1:${port},http://localhost:${port},${TEST_ORIGIN}`,
+      [`HETKI_${key}_PORT`]: String(port),
+      [`HETKI_${key}_ORIGINS`]: `http://127.0.0.1:${port},http://localhost:${port},${TEST_ORIGIN}`,
       ...env,
     });
     proc.adminPort = admin;
     proc.port = port;
     proc.url = `ws://127.0.0.1:${port}/ws`;
     proc.origin = `http://127.0.0.1:${port}`;
+    proc.http = `http://127.0.0.1:${port}/`;
     await this.waitReady(admin, instance);
+    return proc;
+  }
+
+  /** Starts a chat instance (on port, or a free one): see startWeb. */
+  async chat(instance, env = {}, port = 0) {
+    const proc = await this.startWeb(instance, 'hetki-chat', 'CHAT', env, port);
     this.chats.set(instance, proc);
     return proc;
   }
 
   /** Runs the hetki CLI against this stack's Redis; resolves {code, stdout, stderr}. */
   async cli(...args) {
-    return run(this.bin('hetki'), args, {
-      env: { ...process.env, HETKI_REDIS_PORT: String(this.redisPort), HETKI_LOG_LEVEL: 'warn' },
-    });
+    return runProgram(this.bin('hetki'), args, { env: this.cliEnv() });
+  }
+
+  /** The environment of a program run against this stack's Redis. */
+  cliEnv() {
+    return { ...process.env, HETKI_REDIS_PORT: String(this.redisPort), HETKI_LOG_LEVEL: 'warn' };
   }
 
   /** Like cli() but throws with the output when the command fails. */
@@ -237,6 +272,7 @@ export class Stack {
     return raw ? raw.split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
   }
 
+  /** How many messages wait in a chat session's outbox. */
   async outboxLength(tenant, session) {
     return Number(await this.rcli('LLEN', `hk:{${tenant}}:outbox:${session}`));
   }
@@ -288,6 +324,3 @@ export class Stack {
     }
   }
 }
-
-/** An Origin every test chat instance allows (for clients that are not its own page). */
-export const TEST_ORIGIN = 'http://shop.test';
