@@ -2,8 +2,8 @@
 # phone_lib.sh: bash helpers for the phone tests and the phone benchmark (sourced): free
 # UDP+TCP loopback ports, a Redis, router replicas and hetki-phone on them, agents made
 # available with the hetki CLI, and checks on the RTP streams ph_rtp_probe recorded.
-# The caller sets BIN (the build's bin folder) and TMP (a fresh folder) first and calls
-# phone_cleanup from its EXIT trap.
+# The caller sets BIN (the build's bin folder); a test then calls phone_begin (its folder,
+# exit trap and checks), the benchmark sets TMP and calls phone_cleanup from its own trap.
 
 PHONE_PIDS=""
 PHONE_FAILED=0
@@ -78,6 +78,40 @@ phone_cleanup() {
         phone_wait_gone "$pid" 10 || kill -KILL "$pid" 2>/dev/null || true
         wait "$pid" 2>/dev/null || true
     done
+}
+
+# phone_begin NAME LOG...: the test's folder ($TMP, named after NAME), the EXIT trap (stop
+# every spawned process; when the test failed, print the tail of each named log in $TMP;
+# remove $TMP unless PHONE_KEEP is set), and the check that the binaries in $BIN and the
+# tools are there. Exits the test when one is missing.
+phone_begin() {
+    TMP=$(mktemp -d "${TMPDIR:-/tmp}/hetki-phone-$1-XXXXXX")
+    shift
+    PHONE_LOGS="$*"
+    trap phone_end EXIT
+    trap 'exit 1' INT TERM
+    local b t
+    for b in hetki hetki-router hetki-phone ph_rtp_probe; do
+        [ -x "$BIN/$b" ] || { echo "FAIL: $BIN/$b not built"; exit 1; }
+    done
+    for t in sipp redis-server redis-cli; do
+        command -v "$t" >/dev/null || { echo "FAIL: $t not installed"; exit 1; }
+    done
+}
+
+# shellcheck disable=SC2317 # called through the EXIT trap
+phone_end() {
+    local f
+    phone_cleanup
+    if [ "$PHONE_FAILED" != 0 ]; then
+        for f in $PHONE_LOGS; do
+            if [ -s "$TMP/$f.log" ]; then
+                echo "--- $f.log (tail)"
+                tail -n 25 "$TMP/$f.log"
+            fi
+        done
+    fi
+    [ -n "${PHONE_KEEP:-}" ] || rm -rf "$TMP"
 }
 
 # phone_http_ok PORT PATH: a GET answers 200.

@@ -22,30 +22,7 @@ SIPP_DIR=$HERE/sipp
 # shellcheck source=tests/phone/phone_lib.sh
 . "$HERE/phone_lib.sh"
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/hetki-phone-$CASE-XXXXXX")
-
-# shellcheck disable=SC2317 # called through the EXIT trap
-cleanup() {
-    phone_cleanup
-    if [ "$PHONE_FAILED" != 0 ]; then
-        for f in phone router1 router2 caller agent cli caller.sipp agent.sipp caller.err agent.err; do
-            if [ -s "$TMP/$f.log" ]; then
-                echo "--- $f.log (tail)"
-                tail -n 25 "$TMP/$f.log"
-            fi
-        done
-    fi
-    [ -n "${PHONE_KEEP:-}" ] || rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-for b in hetki hetki-router hetki-phone ph_rtp_probe; do
-    [ -x "$BIN/$b" ] || { echo "FAIL: $BIN/$b not built"; exit 1; }
-done
-for t in sipp redis-server redis-cli; do
-    command -v "$t" >/dev/null || { echo "FAIL: $t not installed"; exit 1; }
-done
+phone_begin "$CASE" phone router1 router2 caller agent cli caller.sipp agent.sipp caller.err agent.err
 
 export HETKI_LOG_LEVEL=info
 phone_free_ports AGENT_SIP_PORT 1 || exit 1
