@@ -22,8 +22,13 @@ static struct {
     uint8_t public_bin[32];
 } s_key;
 
+/* ZAP handlers running in this process: a server without one would admit any CURVE client
+ * (this libzmq cannot enforce the domain), so hk_curve_server refuses to bind then. */
+static int s_zap_running;
+
 struct hk_curve_zap_t {
     hk_zsock_t *zs;
+    int bound; /* counted in s_zap_running */
     uint64_t *denied;
 };
 
@@ -72,16 +77,16 @@ int hk_curve_server(void *sock, const char *endpoint) {
     if (!s_secured(endpoint)) {
         return 0;
     }
+    if (s_zap_running == 0) {
+        errno = ENOTSUP;
+        return -1;
+    }
     int one = 1;
     if (zmq_setsockopt(sock, ZMQ_CURVE_SERVER, &one, sizeof one) != 0 ||
         zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, s_key.secret, HK_CURVE_KEY_LEN) != 0 ||
         zmq_setsockopt(sock, ZMQ_ZAP_DOMAIN, S_ZAP_DOMAIN, strlen(S_ZAP_DOMAIN)) != 0) {
         return -1;
     }
-#ifdef ZMQ_ZAP_ENFORCE_DOMAIN
-    /* Without a ZAP handler a server would admit anyone: refuse instead. */
-    zmq_setsockopt(sock, ZMQ_ZAP_ENFORCE_DOMAIN, &one, sizeof one);
-#endif
     return 0;
 }
 
@@ -151,12 +156,17 @@ hk_curve_zap_t *hk_curve_zap_new(uv_loop_t *loop, void *zctx, uint64_t *denied) 
         hk_curve_zap_destroy(&zap);
         return NULL;
     }
+    zap->bound = 1;
+    s_zap_running++;
     return zap;
 }
 
 void hk_curve_zap_destroy(hk_curve_zap_t **zap_p) {
     if (!zap_p || !*zap_p) {
         return;
+    }
+    if ((*zap_p)->zs && s_zap_running > 0 && (*zap_p)->bound) {
+        s_zap_running--;
     }
     hk_zsock_destroy(&(*zap_p)->zs);
     free(*zap_p);

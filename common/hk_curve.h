@@ -33,7 +33,8 @@ int hk_curve_enabled(void);
 const char *hk_curve_public(void);
 
 /* Makes sock a CURVE server for endpoint before it binds (nothing when disabled or for
- * inproc://). Returns 0 or -1 (errno from ZeroMQ). */
+ * inproc://). Returns 0, or -1 (errno from ZeroMQ, or ENOTSUP when no ZAP handler runs in
+ * this process: the server would admit anyone). */
 int hk_curve_server(void *sock, const char *endpoint);
 
 /* Makes sock a CURVE client for endpoint before it connects (nothing when disabled or for
