@@ -60,7 +60,7 @@ static void s_send_chain(chat_sess_t *chain, json_t *frame) {
         return;
     }
     for (chat_sess_t *s = chain; s; s = s->map_next) {
-        chat_conn_send_json(s->conn, frame);
+        hk_ws_conn_send_json(s->conn, frame);
     }
     json_decref(frame);
 }

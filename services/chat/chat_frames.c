@@ -84,7 +84,7 @@ static void s_on_opened(int status, void *arg) {
         s->state = CHAT_SESS_READY;
         (*s->p->stats->sessions_new)++;
         HK_INFO("chat.session_opened", "session=%s tenant=%s lang=%s peer=%s", s->session,
-                s->tenant, s->lang, chat_conn_peer(s->conn));
+                s->tenant, s->lang, hk_ws_conn_peer(s->conn));
         chat_deliver_welcome(s, op->token, NULL);
     } else if (s) {
         chat_sess_retry_later(s, S_RETRY_MS);
@@ -111,13 +111,13 @@ static void s_on_resumed(int status, const chat_resume_t *r, void *arg) {
                 "session=%s contact=%s tenant=%s state=%s history=%zu "
                 "outbox=%zu peer=%s",
                 s->session, s->contact[0] ? s->contact : "-", s->tenant,
-                r->state[0] ? r->state : "-", r->n_conv, r->n_outbox, chat_conn_peer(s->conn));
+                r->state[0] ? r->state : "-", r->n_conv, r->n_outbox, hk_ws_conn_peer(s->conn));
         chat_deliver_welcome(s, op->token, r);
         chat_op_done(op);
     } else if (status == -1) {
         (*s->p->stats->resume_failed)++;
         HK_INFO("chat.resume_refused", "session=%s tenant=%s peer=%s", s->session, s->tenant,
-                chat_conn_peer(s->conn));
+                hk_ws_conn_peer(s->conn));
         s_open(op); /* a fresh session instead */
     } else {
         chat_sess_retry_later(s, S_RETRY_MS);
@@ -159,7 +159,7 @@ void chat_frame_hello(chat_sess_t *s, json_t *root) {
     }
     if (token && *token) {
         (*s->p->stats->resume_failed)++;
-        HK_INFO("chat.resume_malformed", "tenant=%s peer=%s", s->tenant, chat_conn_peer(s->conn));
+        HK_INFO("chat.resume_malformed", "tenant=%s peer=%s", s->tenant, hk_ws_conn_peer(s->conn));
     }
     s_open(op);
 }

@@ -58,7 +58,7 @@ void chat_op_done(chat_op_t *op) {
             op->next->prev = op->prev;
         }
         if (s->draining && !s->ops && !s->busy) {
-            chat_conn_close(s->conn, CHAT_CLOSE_GOING_AWAY, "draining");
+            hk_ws_conn_close(s->conn, CHAT_CLOSE_GOING_AWAY, "draining");
         }
     }
     free(op->msg);
@@ -71,7 +71,7 @@ void chat_op_done(chat_op_t *op) {
 
 void chat_sess_send(chat_sess_t *s, json_t *frame) {
     if (frame) {
-        chat_conn_send_json(s->conn, frame);
+        hk_ws_conn_send_json(s->conn, frame);
         json_decref(frame);
     }
 }
@@ -102,7 +102,7 @@ static const char *s_frame_id(json_t *root) {
 void chat_sess_retry_later(chat_sess_t *s, int after_ms) {
     s->state = CHAT_SESS_NEW;
     chat_sess_send(s, json_pack("{s:s, s:i}", "type", "reconnect", "after_ms", after_ms));
-    chat_conn_close(s->conn, CHAT_CLOSE_GOING_AWAY, "try again");
+    hk_ws_conn_close(s->conn, CHAT_CLOSE_GOING_AWAY, "try again");
 }
 
 /* ---- dispatch ---- */
@@ -136,11 +136,11 @@ static int s_charge(chat_sess_t *s, s_cost_t cost, int quiet, const char *id) {
         s->strikes_since = now;
     }
     if (++s->strikes > cfg->rate) {
-        if (!chat_conn_closing(s->conn)) {
-            (*s->p->stats->closed_policy)++;
+        if (!hk_ws_conn_closing(s->conn)) {
+            (*s->p->stats->ws.closed_policy)++;
             HK_INFO("chat.rate_close", "session=%s peer=%s", s->session[0] ? s->session : "-",
-                    chat_conn_peer(s->conn));
-            chat_conn_close(s->conn, CHAT_CLOSE_POLICY, "rate limit exceeded");
+                    hk_ws_conn_peer(s->conn));
+            hk_ws_conn_close(s->conn, CHAT_CLOSE_POLICY, "rate limit exceeded");
         }
     } else if (!quiet) {
         chat_sess_error(s, CHAT_ERR_RATE, id, NULL);
@@ -148,8 +148,8 @@ static int s_charge(chat_sess_t *s, s_cost_t cost, int quiet, const char *id) {
     return 0;
 }
 
-static void s_on_frame(chat_conn_t *conn, const char *data, size_t len, int binary, void *arg) {
-    chat_sess_t *s = chat_conn_user(conn);
+static void s_on_frame(hk_ws_conn_t *conn, const char *data, size_t len, int binary, void *arg) {
+    chat_sess_t *s = hk_ws_conn_user(conn);
     (void)arg;
     if (!s) {
         return;
@@ -204,11 +204,11 @@ static void s_drain_sess(chat_sess_t *s) {
     int after = 100 + (int)randombytes_uniform(900);
     chat_sess_send(s, json_pack("{s:s, s:i}", "type", "reconnect", "after_ms", after));
     if (!s->busy && !s->ops) {
-        chat_conn_close(s->conn, CHAT_CLOSE_GOING_AWAY, "draining");
+        hk_ws_conn_close(s->conn, CHAT_CLOSE_GOING_AWAY, "draining");
     }
 }
 
-static void s_on_open(chat_conn_t *conn, void *arg) {
+static void s_on_open(hk_ws_conn_t *conn, void *arg) {
     chat_proto_t *p = arg;
     chat_sess_t *s = calloc(1, sizeof *s);
     assert(s);
@@ -222,7 +222,7 @@ static void s_on_open(chat_conn_t *conn, void *arg) {
         p->sessions->prev = s;
     }
     p->sessions = s;
-    chat_conn_set_user(conn, s);
+    hk_ws_conn_set_user(conn, s);
     if (p->draining) {
         s_drain_sess(s);
     }
@@ -243,12 +243,12 @@ static void s_sess_free(chat_proto_t *p, chat_sess_t *s) {
     if (s->next) {
         s->next->prev = s->prev;
     }
-    chat_conn_set_user(s->conn, NULL);
+    hk_ws_conn_set_user(s->conn, NULL);
     free(s);
 }
 
-static void s_on_close(chat_conn_t *conn, void *arg) {
-    chat_sess_t *s = chat_conn_user(conn);
+static void s_on_close(hk_ws_conn_t *conn, void *arg) {
+    chat_sess_t *s = hk_ws_conn_user(conn);
     if (s) {
         HK_DEBUG("chat.connection_closed", "session=%s contact=%s",
                  s->session[0] ? s->session : "-", s->contact[0] ? s->contact : "-");
@@ -256,9 +256,9 @@ static void s_on_close(chat_conn_t *conn, void *arg) {
     }
 }
 
-static const chat_ws_handlers_t s_ws_handlers = {s_on_open, s_on_frame, s_on_close};
+static const hk_ws_handlers_t s_ws_handlers = {s_on_open, s_on_frame, s_on_close};
 
-const chat_ws_handlers_t *chat_proto_handlers(void) {
+const hk_ws_handlers_t *chat_proto_handlers(void) {
     return &s_ws_handlers;
 }
 

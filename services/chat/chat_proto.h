@@ -23,7 +23,7 @@ chat_proto_t *chat_proto_new(const chat_config_t *cfg, chat_stats_t *stats, chat
                              chat_router_t *router, const char *gateway);
 
 /* The handlers to give chat_ws_new (with the engine as their arg). */
-const chat_ws_handlers_t *chat_proto_handlers(void);
+const hk_ws_handlers_t *chat_proto_handlers(void);
 
 /* hk_events callbacks (arg: the engine): an event of any tenant, and a gap after which
  * every connected session gets its outbox again. */

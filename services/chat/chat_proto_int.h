@@ -29,7 +29,7 @@ typedef struct chat_op chat_op_t;
 /* One connection's session. */
 typedef struct chat_sess {
     chat_proto_t *p;
-    chat_conn_t *conn;
+    hk_ws_conn_t *conn;
     struct chat_sess *prev, *next;         /* every session of the engine */
     struct chat_sess *map_prev, *map_next; /* sessions of the same contact */
     chat_op_t *ops;                        /* requests in flight for it */

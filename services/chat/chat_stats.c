@@ -6,13 +6,13 @@
 void chat_stats_init(chat_stats_t *s, hk_metrics_t *m) {
     static const double bounds[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
                                     0.1,   0.25,   0.5,   1.0,  2.5,   5.0};
-    s->connections = hk_metrics_gauge(m, "chat_connections", "websocket connections open");
-    s->connections_total =
+    s->ws.connections = hk_metrics_gauge(m, "chat_connections", "websocket connections open");
+    s->ws.connections_total =
         hk_metrics_counter(m, "chat_connections_total", "websocket connections accepted");
-    s->refused = hk_metrics_counter(m, "chat_upgrades_refused_total",
-                                    "websocket upgrades refused (origin, path, draining)");
-    s->frames_in = hk_metrics_counter(m, "chat_frames_in_total", "client frames received");
-    s->frames_out = hk_metrics_counter(m, "chat_frames_out_total", "frames sent to clients");
+    s->ws.refused = hk_metrics_counter(m, "chat_upgrades_refused_total",
+                                       "websocket upgrades refused (origin, path, draining)");
+    s->ws.frames_in = hk_metrics_counter(m, "chat_frames_in_total", "client frames received");
+    s->ws.frames_out = hk_metrics_counter(m, "chat_frames_out_total", "frames sent to clients");
     s->messages_in = hk_metrics_counter(m, "chat_messages_in_total", "customer messages received");
     s->messages_out =
         hk_metrics_counter(m, "chat_messages_out_total", "agent messages sent to customers");
@@ -28,12 +28,12 @@ void chat_stats_init(chat_stats_t *s, hk_metrics_t *m) {
         snprintf(help, sizeof help, "error frames with code %s", chat_err_code((chat_err_t)i));
         s->errors[i] = hk_metrics_counter(m, name, help);
     }
-    s->closed_policy =
+    s->ws.closed_policy =
         hk_metrics_counter(m, "chat_closed_policy_total", "connections closed with 1008");
-    s->closed_too_big =
+    s->ws.closed_too_big =
         hk_metrics_counter(m, "chat_closed_too_big_total", "connections closed with 1009");
-    s->closed_slow = hk_metrics_counter(m, "chat_closed_slow_total",
-                                        "connections closed because the client did not read");
+    s->ws.closed_slow = hk_metrics_counter(m, "chat_closed_slow_total",
+                                           "connections closed because the client did not read");
     s->events = hk_metrics_counter(m, "chat_events_total", "router events received");
     s->event_gaps = hk_metrics_counter(m, "chat_event_gaps_total", "router event sequence gaps");
     s->ack_seconds = hk_metrics_histogram(m, "chat_ack_seconds", "customer message to ack, seconds",

@@ -7,13 +7,10 @@
 
 #include "chat_text.h"
 #include "hk_metrics.h"
+#include "hk_ws_server.h"
 
 typedef struct {
-    double *connections;              /* websocket connections open now */
-    uint64_t *connections_total;      /* websocket connections accepted */
-    uint64_t *refused;                /* upgrades refused (Origin, path, draining) */
-    uint64_t *frames_in;              /* client frames received */
-    uint64_t *frames_out;             /* frames sent to clients */
+    hk_ws_stats_t ws; /* the transport's counters (hk_ws_server): connections, frames, closes */
     uint64_t *messages_in;            /* customer messages received */
     uint64_t *messages_out;           /* agent messages sent to customers */
     uint64_t *acks;                   /* customer messages acked after the router's ack */
@@ -22,9 +19,6 @@ typedef struct {
     uint64_t *sessions_resumed;       /* sessions resumed with a token */
     uint64_t *resume_failed;          /* resume tokens not accepted (a new session was opened) */
     uint64_t *errors[CHAT_ERR_COUNT]; /* error frames by code */
-    uint64_t *closed_policy;          /* closes with 1008 */
-    uint64_t *closed_too_big;         /* closes with 1009 */
-    uint64_t *closed_slow;            /* closes because the client did not read its frames */
     uint64_t *events;                 /* router events received */
     uint64_t *event_gaps;             /* event sequence gaps (outboxes are sent again) */
     hk_histogram_t *ack_seconds;      /* customer message to ack */

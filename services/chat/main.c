@@ -26,7 +26,7 @@ typedef struct {
     chat_router_t *router;
     hk_events_t *events;
     chat_proto_t *proto;
-    chat_ws_t *ws;
+    hk_ws_server_t *ws;
     uv_timer_t start_timer;
     uv_timer_t drain_timer;
     int64_t drain_deadline;
@@ -46,7 +46,7 @@ static void s_finish(chat_main_t *m) {
     }
     hk_events_destroy(&m->events);
     chat_router_destroy(&m->router);
-    chat_ws_destroy(&m->ws);
+    hk_ws_server_destroy(&m->ws);
     chat_proto_destroy(&m->proto);
     chat_store_destroy(&m->store);
     hk_service_drained(m->svc);
@@ -54,7 +54,7 @@ static void s_finish(chat_main_t *m) {
 
 static void s_on_drain_tick(uv_timer_t *t) {
     chat_main_t *m = t->data;
-    size_t conns = m->ws ? chat_ws_count(m->ws) : 0;
+    size_t conns = m->ws ? hk_ws_server_count(m->ws) : 0;
     size_t busy = m->proto ? chat_proto_busy(m->proto) : 0;
     size_t pending = m->router ? chat_router_pending(m->router) : 0;
     int64_t now = hk_clock_real_us() / 1000;
@@ -77,12 +77,12 @@ static void s_on_stop(hk_service_t *svc, void *arg) {
         uv_close((uv_handle_t *)&m->start_timer, NULL);
     }
     if (m->ws) {
-        chat_ws_drain(m->ws);
+        hk_ws_server_drain(m->ws);
     }
     if (m->proto) {
         chat_proto_drain(m->proto);
     }
-    HK_INFO("chat.draining", "connections=%zu", m->ws ? chat_ws_count(m->ws) : 0);
+    HK_INFO("chat.draining", "connections=%zu", m->ws ? hk_ws_server_count(m->ws) : 0);
     m->drain_deadline = hk_clock_real_us() / 1000 + m->cfg->ack_timeout_ms + S_DRAIN_MARGIN_MS;
     uv_timer_init(hk_service_loop(m->svc), &m->drain_timer);
     m->drain_timer.data = m;
@@ -107,7 +107,7 @@ static void s_on_start(uv_timer_t *t) {
     }
     char endpoint[300];
     snprintf(endpoint, sizeof endpoint, "ws://%s:%d%s", m->cfg->base.advertise_host,
-             chat_ws_port(m->ws), CHAT_WS_PATH);
+             hk_ws_server_port(m->ws), CHAT_WS_PATH);
     hk_registry_set_endpoint(hk_service_registry(m->svc), "ws", endpoint);
     HK_INFO("chat.started", "ws=%s", endpoint);
 }

@@ -33,9 +33,10 @@ static void s_refuse(db_sess_t *s, db_err_t err, const char *req, const char *te
     s->state = DB_SESS_NEW;
     db_sess_error(s, err, req, text);
     if (err != DB_ERR_UNAVAILABLE && ++s->auth_tries >= S_MAX_AUTH_TRIES) {
-        (*s->p->stats->closed_policy)++;
-        HK_INFO("dashboard.auth_close", "peer=%s tries=%d", db_conn_peer(s->conn), s->auth_tries);
-        db_conn_close(s->conn, DB_CLOSE_POLICY, "too many failed logins");
+        (*s->p->stats->ws.closed_policy)++;
+        HK_INFO("dashboard.auth_close", "peer=%s tries=%d", hk_ws_conn_peer(s->conn),
+                s->auth_tries);
+        hk_ws_conn_close(s->conn, DB_CLOSE_POLICY, "too many failed logins");
     }
 }
 
@@ -99,7 +100,8 @@ static void s_on_session_open(hk_redis_t *r, redisReply *reply, void *arg) {
     if (s) {
         (*op->p->stats->logins)++;
         HK_INFO("dashboard.login", "tenant=%s account=%s role=%s peer=%s", s->tenant, s->account,
-                s_str(reply->element[1]) ? s_str(reply->element[1]) : "?", db_conn_peer(s->conn));
+                s_str(reply->element[1]) ? s_str(reply->element[1]) : "?",
+                hk_ws_conn_peer(s->conn));
         s_ready(s, op->req, s_str(reply->element[1]), s_str(reply->element[2]), (int64_t)op->rev,
                 op->hash);
     }
@@ -248,7 +250,7 @@ static void s_on_auth(hk_redis_t *r, redisReply *reply, void *arg) {
         snprintf(s->account, sizeof s->account, "%s", account);
         (*op->p->stats->auths)++;
         HK_INFO("dashboard.auth", "tenant=%s account=%s peer=%s", s->tenant, s->account,
-                db_conn_peer(s->conn));
+                hk_ws_conn_peer(s->conn));
         s_ready(s, op->req, role, s_str(reply->element[2]),
                 expires ? strtoll(expires, NULL, 10) : 0, NULL);
     }
@@ -288,7 +290,7 @@ static void s_on_logout(hk_redis_t *r, redisReply *reply, void *arg) {
         } else {
             HK_INFO("dashboard.logout", "tenant=%s account=%s", s->tenant, s->account);
             db_sess_ok(s, op->req, NULL);
-            db_conn_close(s->conn, DB_CLOSE_NORMAL, "logged out");
+            hk_ws_conn_close(s->conn, DB_CLOSE_NORMAL, "logged out");
         }
     }
     db_op_done(op);
@@ -319,11 +321,11 @@ static void s_on_check(hk_redis_t *r, redisReply *reply, void *arg) {
     if (s) {
         s->checking = 0;
         if (reply && reply->type == REDIS_REPLY_INTEGER && reply->integer == 0 &&
-            !db_conn_closing(s->conn)) {
+            !hk_ws_conn_closing(s->conn)) {
             HK_INFO("dashboard.session_ended", "tenant=%s account=%s", s->tenant, s->account);
             db_sess_error(s, DB_ERR_SESSION_ENDED, NULL, "the session ended: log in again");
-            (*s->p->stats->closed_policy)++;
-            db_conn_close(s->conn, DB_CLOSE_POLICY, "session ended");
+            (*s->p->stats->ws.closed_policy)++;
+            hk_ws_conn_close(s->conn, DB_CLOSE_POLICY, "session ended");
         } else if (reply && reply->type == REDIS_REPLY_INTEGER) {
             s->checked_ms = db_real_ms();
         }
@@ -335,7 +337,7 @@ void db_auth_check_sessions(db_proto_t *p) {
     int64_t now = db_real_ms();
     int n = 0;
     for (db_sess_t *s = p->sessions; s && n < S_CHECKS_PER_TICK && p->redis; s = s->next) {
-        if (s->state != DB_SESS_READY || s->checking || db_conn_closing(s->conn) ||
+        if (s->state != DB_SESS_READY || s->checking || hk_ws_conn_closing(s->conn) ||
             now - s->checked_ms < S_CHECK_EVERY_MS) {
             continue;
         }

@@ -3,8 +3,8 @@
  * per-connection `seq`; a session whose snapshot is being made buffers its events and gets
  * those newer than the snapshot afterwards; agents' sessions follow which contacts are
  * theirs; offers and accepts push the contact's card to its agent; a gap in the stream sends
- * fresh snapshots. The JSON of an event is shared by every session it goes to (db_shared_t);
- * only the seq in front of it is per connection (written by db_ws). An event that changes an
+ * fresh snapshots. The JSON of an event is shared by every session it goes to (hk_ws_shared_t);
+ * only the seq in front of it is per connection (written by hk_ws_server). An event that changes an
  * agent's load (offers, releases, wrap-ups) asks for prompt stats for the supervisors. */
 #include "db_proto_int.h"
 
@@ -19,12 +19,12 @@ void db_fanout_seq_frame(db_sess_t *s, const char *type, const char *rest) {
     char head[64];
     int n = snprintf(head, sizeof head, "{\"type\":\"%s\",\"seq\":%llu,", type,
                      (unsigned long long)++s->seq);
-    db_conn_send_parts(s->conn, head, (size_t)n, rest, strlen(rest));
+    hk_ws_conn_send_parts(s->conn, head, (size_t)n, rest, strlen(rest));
 }
 
-void db_fanout_send(db_sess_t *s, uint64_t rev, db_shared_t *sh) {
+void db_fanout_send(db_sess_t *s, uint64_t rev, hk_ws_shared_t *sh) {
     if (!s->snapping) {
-        db_conn_send_event(s->conn, ++s->seq, sh);
+        hk_ws_conn_send_shared(s->conn, ++s->seq, sh);
         return;
     }
     if (s->pend_n >= DB_PENDING_MAX) {
@@ -36,7 +36,7 @@ void db_fanout_send(db_sess_t *s, uint64_t rev, db_shared_t *sh) {
     if (!pd) {
         return;
     }
-    pd->sh = db_shared_ref(sh);
+    pd->sh = hk_ws_shared_ref(sh);
     pd->rev = rev;
     pd->next = NULL;
     if (s->pend_tail) {
@@ -53,9 +53,9 @@ void db_fanout_flush(db_sess_t *s, uint64_t rev) {
         db_pend_t *pd = s->pend_head;
         s->pend_head = pd->next;
         if (pd->rev == 0 || pd->rev > rev) {
-            db_conn_send_event(s->conn, ++s->seq, pd->sh);
+            hk_ws_conn_send_shared(s->conn, ++s->seq, pd->sh);
         }
-        db_shared_unref(&pd->sh);
+        hk_ws_shared_unref(&pd->sh);
         free(pd);
     }
     s->pend_tail = NULL;
@@ -66,7 +66,7 @@ void db_fanout_clear(db_sess_t *s) {
     while (s->pend_head) {
         db_pend_t *pd = s->pend_head;
         s->pend_head = pd->next;
-        db_shared_unref(&pd->sh);
+        hk_ws_shared_unref(&pd->sh);
         free(pd);
     }
     s->pend_tail = NULL;
@@ -105,7 +105,7 @@ static const char *s_class(Hetki__V1__ContactClass c) {
 }
 
 /* The event as JSON text without its opening brace (type and seq go in front), shared. */
-static db_shared_t *s_event_text(const Hetki__V1__ContactEvent *ev, int with_detail) {
+static hk_ws_shared_t *s_event_text(const Hetki__V1__ContactEvent *ev, int with_detail) {
     json_t *payload = NULL;
     if (ev->payload && ev->payload[0]) {
         payload = json_loads(ev->payload, 0, NULL);
@@ -139,7 +139,7 @@ static db_shared_t *s_event_text(const Hetki__V1__ContactEvent *ev, int with_det
     if (!text) {
         return NULL;
     }
-    db_shared_t *sh = db_shared_new(text + 1, strlen(text + 1)); /* without "{" */
+    hk_ws_shared_t *sh = hk_ws_shared_new(text + 1, strlen(text + 1)); /* without "{" */
     free(text);
     return sh;
 }
@@ -192,14 +192,14 @@ void db_proto_on_event(const Hetki__V1__ContactEvent *ev, void *arg) {
     t->dirty = 1;
     int is_agent = s_prefix(ev->kind, "agent.");
     int is_critical = s_prefix(ev->kind, "critical.");
-    db_shared_t *full = s_event_text(ev, 1);
-    db_shared_t *bare = NULL; /* agent.* of other agents, for agents: without detail */
+    hk_ws_shared_t *full = s_event_text(ev, 1);
+    hk_ws_shared_t *bare = NULL; /* agent.* of other agents, for agents: without detail */
     if (!full) {
         return;
     }
     int push_card = 0;
     for (db_sess_t *s = t->sessions; s; s = s->tnext) {
-        if (db_conn_closing(s->conn)) {
+        if (hk_ws_conn_closing(s->conn)) {
             continue;
         }
         if (s->role == DB_ROLE_SUPERVISOR) {
@@ -233,8 +233,8 @@ void db_proto_on_event(const Hetki__V1__ContactEvent *ev, void *arg) {
     if (push_card) {
         db_view_card(p, NULL, ev->tenant, ev->agent_id, ev->contact_id, NULL);
     }
-    db_shared_unref(&full);
-    db_shared_unref(&bare);
+    hk_ws_shared_unref(&full);
+    hk_ws_shared_unref(&bare);
 }
 
 void db_proto_on_gap(const char *publisher, unsigned long missed, void *arg) {
@@ -246,7 +246,7 @@ void db_proto_on_gap(const char *publisher, unsigned long missed, void *arg) {
     HK_WARN("dashboard.event_gap", "publisher=%s missed=%lu sessions=%zu", publisher, missed,
             p->n_ready);
     for (db_sess_t *s = p->sessions; s; s = s->next) {
-        if (s->state == DB_SESS_READY && !db_conn_closing(s->conn)) {
+        if (s->state == DB_SESS_READY && !hk_ws_conn_closing(s->conn)) {
             db_view_snapshot(s, NULL, 1);
         }
     }

@@ -1,181 +1,22 @@
-/* db_http: static files (embedded) of the dashboard web app. The request callback
- * only picks the response; the writeable callback writes headers, then the body in chunks,
- * then completes the transaction (keep-alive, or close after an error). */
+/* db_http: the dashboard web app's file server settings. */
 #include "db_http.h"
 
 #include "db_web.h"
+#include "db_ws.h"
 #include "hk_log.h"
 
-#include <assert.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#define S_CHUNK 8192
-
-struct db_http_t {
-    int draining;
-};
-
-db_http_t *db_http_new(void) {
-    db_http_t *http = calloc(1, sizeof *http);
-    assert(http);
+hk_web_files_t *db_http_new(void) {
+    /* The app is small and changes with the binary: revalidate every time. */
+    hk_web_files_config_t cfg = {
+        .find = db_web_find,
+        .ws_path = DB_WS_PATH,
+        .ws_text = "websocket only (subprotocol " DB_WS_SUBPROTOCOL ")\n",
+        .file_cache = "no-cache",
+        .index_at_root = 1,
+        .frame_deny = 1,
+    };
+    hk_web_files_t *files = hk_web_files_new(&cfg);
     HK_INFO("dashboard.web_files", "count=%zu index=%s", db_web_count,
             db_web_find("/index.html") ? "yes" : "no");
-    return http;
-}
-
-void db_http_drain(db_http_t *http) {
-    http->draining = 1;
-}
-
-static void s_set(db_http_pss_t *pss, unsigned int status, const char *type, const void *body,
-                  size_t len, const char *cache) {
-    pss->status = status;
-    pss->content_type = type;
-    pss->body = body;
-    pss->len = len;
-    pss->cache = cache;
-    pss->responding = 1;
-}
-
-static void s_text(db_http_pss_t *pss, unsigned int status, const char *text) {
-    s_set(pss, status, "text/plain; charset=utf-8", text, strlen(text), "no-store");
-}
-
-static long long s_request_length(struct lws *wsi) {
-    char value[32];
-    if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0 ||
-        lws_hdr_copy(wsi, value, sizeof value, WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0) {
-        return 0;
-    }
-    return strtoll(value, NULL, 10);
-}
-
-static int s_on_request(db_http_t *http, struct lws *wsi, db_http_pss_t *pss, const char *uri) {
-    memset(pss, 0, sizeof *pss);
-    int get = lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0;
-    int head = !get && lws_hdr_total_length(wsi, WSI_TOKEN_HEAD_URI) > 0;
-    pss->head_only = head;
-    if (!get && !head) {
-        pss->close_after = 1;
-        pss->wait_body = s_request_length(wsi) > 0;
-        s_text(pss, HTTP_STATUS_METHOD_NOT_ALLOWED, "method not allowed\n");
-    } else if (!http || http->draining) {
-        pss->close_after = 1;
-        s_text(pss, HTTP_STATUS_SERVICE_UNAVAILABLE, "shutting down\n");
-    } else if (strcmp(uri, "/ws") == 0) {
-        s_text(pss, 426, "websocket only (subprotocol hetki-dashboard.v1)\n");
-    } else {
-        const hk_embedded_file_t *f = db_web_find(strcmp(uri, "/") == 0 ? "/index.html" : uri);
-        if (f) {
-            /* The app is small and changes with the binary: revalidate every time. */
-            s_set(pss, HTTP_STATUS_OK, f->content_type, f->data, f->len, "no-cache");
-        } else {
-            s_text(pss, HTTP_STATUS_NOT_FOUND, "not found\n");
-        }
-    }
-    if (!pss->wait_body) {
-        lws_callback_on_writable(wsi);
-    }
-    return 0;
-}
-
-static int s_header(struct lws *wsi, const char *name, const char *value, unsigned char **p,
-                    unsigned char *end) {
-    return lws_add_http_header_by_name(wsi, (const unsigned char *)name,
-                                       (const unsigned char *)value, (int)strlen(value), p, end);
-}
-
-static int s_write_headers(struct lws *wsi, db_http_pss_t *pss) {
-    unsigned char buf[LWS_PRE + 1024];
-    unsigned char *start = buf + LWS_PRE;
-    unsigned char *p = start;
-    unsigned char *end = buf + sizeof buf - 1;
-    if (lws_add_http_common_headers(wsi, pss->status, pss->content_type, pss->len, &p, end) ||
-        s_header(wsi, "cache-control:", pss->cache, &p, end) ||
-        s_header(wsi, "x-content-type-options:", "nosniff", &p, end) ||
-        s_header(wsi, "referrer-policy:", "no-referrer", &p, end) ||
-        s_header(wsi, "x-frame-options:", "DENY", &p, end)) {
-        return -1;
-    }
-    if (pss->status == HTTP_STATUS_METHOD_NOT_ALLOWED &&
-        s_header(wsi, "allow:", "GET, HEAD", &p, end)) {
-        return -1;
-    }
-    if (pss->close_after &&
-        lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION, (const unsigned char *)"close", 5,
-                                     &p, end)) {
-        return -1;
-    }
-    return lws_finalize_write_http_header(wsi, start, &p, end) ? -1 : 0;
-}
-
-static int s_on_writeable(struct lws *wsi, db_http_pss_t *pss) {
-    if (!pss->responding || pss->wait_body) {
-        return 0;
-    }
-    if (!pss->headers_sent) {
-        if (s_write_headers(wsi, pss) != 0) {
-            return -1;
-        }
-        pss->headers_sent = 1;
-        if (pss->head_only || pss->len == 0) {
-            pss->sent = pss->len;
-        } else {
-            lws_callback_on_writable(wsi);
-            return 0;
-        }
-    } else {
-        unsigned char buf[LWS_PRE + S_CHUNK];
-        size_t n = pss->len - pss->sent;
-        n = n > S_CHUNK ? S_CHUNK : n;
-        int final = pss->sent + n == pss->len;
-        memcpy(buf + LWS_PRE, pss->body + pss->sent, n);
-        if (lws_write(wsi, buf + LWS_PRE, n, final ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) <
-            (int)n) {
-            return -1;
-        }
-        pss->sent += n;
-        if (!final) {
-            lws_callback_on_writable(wsi);
-            return 0;
-        }
-    }
-    int close_after = pss->close_after;
-    memset(pss, 0, sizeof *pss);
-    if (close_after || lws_http_transaction_completed(wsi)) {
-        return -1;
-    }
-    return 0;
-}
-
-int db_http_callback(db_http_t *http, struct lws *wsi, enum lws_callback_reasons reason,
-                     db_http_pss_t *pss, void *in, size_t len) {
-    (void)len;
-    switch (reason) {
-    case LWS_CALLBACK_HTTP:
-        return pss ? s_on_request(http, wsi, pss, in ? (const char *)in : "") : -1;
-    case LWS_CALLBACK_HTTP_BODY:
-        return 0;
-    case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-        if (pss && pss->wait_body) {
-            pss->wait_body = 0;
-            lws_callback_on_writable(wsi);
-        }
-        return 0;
-    case LWS_CALLBACK_HTTP_WRITEABLE:
-        return pss ? s_on_writeable(wsi, pss) : -1;
-    default:
-        return 0;
-    }
-}
-
-void db_http_destroy(db_http_t **http_p) {
-    assert(http_p);
-    db_http_t *http = *http_p;
-    if (http) {
-        *http_p = NULL;
-        free(http);
-    }
+    return files;
 }

@@ -77,7 +77,7 @@ void db_op_done(db_op_t *op) {
 
 void db_sess_send(db_sess_t *s, json_t *frame) {
     if (frame) {
-        db_conn_send_json(s->conn, frame);
+        hk_ws_conn_send_json(s->conn, frame);
         json_decref(frame);
     }
 }
@@ -180,11 +180,11 @@ static int s_charge(db_sess_t *s, s_cost_t cost, const char *req) {
         s->strikes_since = now;
     }
     if (++s->strikes > cfg->rate) {
-        if (!db_conn_closing(s->conn)) {
-            (*s->p->stats->closed_policy)++;
+        if (!hk_ws_conn_closing(s->conn)) {
+            (*s->p->stats->ws.closed_policy)++;
             HK_INFO("dashboard.rate_close", "account=%s peer=%s", s->account[0] ? s->account : "-",
-                    db_conn_peer(s->conn));
-            db_conn_close(s->conn, DB_CLOSE_POLICY, "rate limit exceeded");
+                    hk_ws_conn_peer(s->conn));
+            hk_ws_conn_close(s->conn, DB_CLOSE_POLICY, "rate limit exceeded");
         }
     } else if (cost != S_TYPING) {
         db_sess_error(s, DB_ERR_RATE, req, "too many frames: slow down");
@@ -192,10 +192,10 @@ static int s_charge(db_sess_t *s, s_cost_t cost, const char *req) {
     return 0;
 }
 
-static void s_on_frame(db_conn_t *conn, const char *data, size_t len, int binary, void *arg) {
-    db_sess_t *s = db_conn_user(conn);
+static void s_on_frame(hk_ws_conn_t *conn, const char *data, size_t len, int binary, void *arg) {
+    db_sess_t *s = hk_ws_conn_user(conn);
     (void)arg;
-    if (!s || db_conn_closing(conn)) {
+    if (!s || hk_ws_conn_closing(conn)) {
         return;
     }
     if (binary) {
@@ -253,7 +253,7 @@ static void s_on_frame(db_conn_t *conn, const char *data, size_t len, int binary
 
 /* ---- connections ---- */
 
-static void s_on_open(db_conn_t *conn, void *arg) {
+static void s_on_open(hk_ws_conn_t *conn, void *arg) {
     db_proto_t *p = arg;
     db_sess_t *s = calloc(1, sizeof *s);
     assert(s);
@@ -268,10 +268,10 @@ static void s_on_open(db_conn_t *conn, void *arg) {
         p->sessions->prev = s;
     }
     p->sessions = s;
-    db_conn_set_user(conn, s);
+    hk_ws_conn_set_user(conn, s);
     if (p->draining) {
         db_sess_send(s, json_pack("{s:s, s:i}", "type", "reconnect", "after_ms", 1000));
-        db_conn_close(conn, DB_CLOSE_GOING_AWAY, "draining");
+        hk_ws_conn_close(conn, DB_CLOSE_GOING_AWAY, "draining");
     }
 }
 
@@ -295,18 +295,18 @@ static void s_sess_free(db_proto_t *p, db_sess_t *s) {
     free(s);
 }
 
-static void s_on_close(db_conn_t *conn, void *arg) {
+static void s_on_close(hk_ws_conn_t *conn, void *arg) {
     db_proto_t *p = arg;
-    db_sess_t *s = db_conn_user(conn);
+    db_sess_t *s = hk_ws_conn_user(conn);
     if (s) {
-        db_conn_set_user(conn, NULL);
+        hk_ws_conn_set_user(conn, NULL);
         s_sess_free(p, s);
     }
 }
 
-static const db_ws_handlers_t s_ws_handlers = {s_on_open, s_on_frame, s_on_close};
+static const hk_ws_handlers_t s_ws_handlers = {s_on_open, s_on_frame, s_on_close};
 
-const db_ws_handlers_t *db_proto_handlers(void) {
+const hk_ws_handlers_t *db_proto_handlers(void) {
     return &s_ws_handlers;
 }
 
@@ -350,7 +350,7 @@ void db_proto_drain(db_proto_t *p) {
         if (!s->draining) {
             s->draining = 1;
             db_sess_send(s, json_pack("{s:s, s:i}", "type", "reconnect", "after_ms", 1000));
-            db_conn_close(s->conn, DB_CLOSE_GOING_AWAY, "draining");
+            hk_ws_conn_close(s->conn, DB_CLOSE_GOING_AWAY, "draining");
         }
     }
 }
@@ -376,7 +376,7 @@ void db_proto_stop(db_proto_t *p) {
     p->submit = NULL;
     while (p->sessions) {
         db_sess_t *s = p->sessions;
-        db_conn_set_user(s->conn, NULL);
+        hk_ws_conn_set_user(s->conn, NULL);
         s_sess_free(p, s);
     }
     uv_timer_stop(&p->tick);

@@ -26,7 +26,7 @@ db_proto_t *db_proto_new(uv_loop_t *loop, const db_config_t *cfg, db_stats_t *st
                          hk_redis_t *redis, hk_submit_t *submit, const char *instance);
 
 /* The handlers to give db_ws_new (with the engine as their arg). */
-const db_ws_handlers_t *db_proto_handlers(void);
+const hk_ws_handlers_t *db_proto_handlers(void);
 
 /* hk_events callbacks (arg: the engine): an event of any tenant, and a gap after which every
  * connected session gets a fresh snapshot. */

@@ -28,13 +28,13 @@ typedef struct db_tenant db_tenant_t;
 typedef struct db_pend {
     struct db_pend *next;
     uint64_t rev;
-    db_shared_t *sh; /* the frame after its seq (a reference) */
+    hk_ws_shared_t *sh; /* the frame after its seq (a reference) */
 } db_pend_t;
 
 /* One connection's session. */
 typedef struct db_sess {
     db_proto_t *p;
-    db_conn_t *conn;
+    hk_ws_conn_t *conn;
     struct db_sess *prev, *next;   /* every session of the engine */
     struct db_sess *tprev, *tnext; /* authenticated sessions of the same tenant */
     db_tenant_t *tenant_grp;       /* NULL until authenticated */
@@ -177,7 +177,7 @@ void db_view_tenant_status(db_proto_t *p, const char *tenant, int suspended);
 /* ---- db_fanout.c ---- */
 /* Queues an event frame (sh: the text after `"seq":N,`) to s, or buffers it during a
  * snapshot. */
-void db_fanout_send(db_sess_t *s, uint64_t rev, db_shared_t *sh);
+void db_fanout_send(db_sess_t *s, uint64_t rev, hk_ws_shared_t *sh);
 /* Sends what waited for the snapshot at rev (drops what it already has). */
 void db_fanout_flush(db_sess_t *s, uint64_t rev);
 void db_fanout_clear(db_sess_t *s);

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "hk_metrics.h"
+#include "hk_ws_server.h"
 
 /* Error frame codes (docs/protocols/dashboard.md), indexes of db_stats_t.errors. */
 typedef enum {
@@ -31,19 +32,12 @@ typedef enum {
 const char *db_err_code(db_err_t err);
 
 typedef struct {
-    double *connections;            /* websocket connections open now */
-    double *sessions;               /* authenticated connections now */
-    uint64_t *connections_total;    /* websocket connections accepted */
-    uint64_t *refused;              /* upgrades refused (Origin, path, draining) */
-    uint64_t *frames_in;            /* client frames received */
-    uint64_t *frames_out;           /* frames queued for clients */
-    uint64_t *logins;               /* successful logins */
-    uint64_t *auths;                /* successful token authentications */
-    uint64_t *commands;             /* commands sent to the routers */
+    hk_ws_stats_t ws;   /* the transport's counters (hk_ws_server): connections, frames, closes */
+    double *sessions;   /* authenticated connections now */
+    uint64_t *logins;   /* successful logins */
+    uint64_t *auths;    /* successful token authentications */
+    uint64_t *commands; /* commands sent to the routers */
     uint64_t *errors[DB_ERR_COUNT]; /* error frames (refusals) by code */
-    uint64_t *closed_policy;        /* closes with 1008 */
-    uint64_t *closed_too_big;       /* closes with 1009 */
-    uint64_t *closed_slow;          /* closes because the client did not read its frames */
     uint64_t *events;               /* router events received */
     uint64_t *event_gaps;           /* router event sequence gaps */
     uint64_t *resyncs;              /* snapshots sent after a gap or a resync request */

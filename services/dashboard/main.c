@@ -24,7 +24,7 @@ typedef struct {
     hk_submit_t *submit;
     hk_events_t *events;
     db_proto_t *proto;
-    db_ws_t *ws;
+    hk_ws_server_t *ws;
     uv_timer_t start_timer;
     uv_timer_t drain_timer;
     int64_t drain_deadline;
@@ -44,14 +44,14 @@ static void s_finish(db_main_t *m) {
     }
     hk_events_destroy(&m->events);
     hk_submit_destroy(&m->submit);
-    db_ws_destroy(&m->ws);
+    hk_ws_server_destroy(&m->ws);
     db_proto_destroy(&m->proto);
     hk_service_drained(m->svc);
 }
 
 static void s_on_drain_tick(uv_timer_t *t) {
     db_main_t *m = t->data;
-    size_t conns = m->ws ? db_ws_count(m->ws) : 0;
+    size_t conns = m->ws ? hk_ws_server_count(m->ws) : 0;
     size_t busy = m->proto ? db_proto_busy(m->proto) : 0;
     int64_t now = hk_clock_real_us() / 1000;
     if (conns == 0 && busy == 0) {
@@ -72,12 +72,12 @@ static void s_on_stop(hk_service_t *svc, void *arg) {
         uv_close((uv_handle_t *)&m->start_timer, NULL);
     }
     if (m->ws) {
-        db_ws_drain(m->ws);
+        hk_ws_server_drain(m->ws);
     }
     if (m->proto) {
         db_proto_drain(m->proto);
     }
-    HK_INFO("dashboard.draining", "connections=%zu", m->ws ? db_ws_count(m->ws) : 0);
+    HK_INFO("dashboard.draining", "connections=%zu", m->ws ? hk_ws_server_count(m->ws) : 0);
     m->drain_deadline = hk_clock_real_us() / 1000 + S_DRAIN_MS;
     uv_timer_init(hk_service_loop(m->svc), &m->drain_timer);
     m->drain_timer.data = m;
@@ -102,7 +102,7 @@ static void s_on_start(uv_timer_t *t) {
     }
     char endpoint[300];
     snprintf(endpoint, sizeof endpoint, "http://%s:%d/", m->cfg->base.advertise_host,
-             db_ws_port(m->ws));
+             hk_ws_server_port(m->ws));
     hk_registry_set_endpoint(hk_service_registry(m->svc), "http", endpoint);
     HK_INFO("dashboard.started", "url=%s", endpoint);
 }
