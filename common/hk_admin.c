@@ -11,7 +11,7 @@
 
 #include "hk_log.h"
 
-#define S_CHUNK 4096 /* body bytes per writeable callback */
+#define S_HEADERS_MAX 4096 /* bytes of response headers */
 
 struct hk_admin_t {
     struct lws_vhost *vhost; /* NULL once lws finalized it */
@@ -127,7 +127,7 @@ static int s_on_request(struct lws *wsi, s_pss_t *pss, const char *uri) {
 
 /* LWS_CALLBACK_HTTP_WRITEABLE: one write per call, headers first, then body chunks. */
 static int s_on_writeable(struct lws *wsi, s_pss_t *pss) {
-    unsigned char buf[LWS_PRE + S_CHUNK];
+    unsigned char buf[LWS_PRE + S_HEADERS_MAX];
     if (!pss->responding || pss->wait_body) {
         return 0;
     }
@@ -161,28 +161,14 @@ static int s_on_writeable(struct lws *wsi, s_pss_t *pss) {
             return 0;
         }
     } else {
-        size_t n = pss->len - pss->sent;
-        if (n > S_CHUNK) {
-            n = S_CHUNK;
-        }
-        int final = pss->sent + n == pss->len;
-        memcpy(buf + LWS_PRE, pss->body + pss->sent, n);
-        if (lws_write(wsi, buf + LWS_PRE, n, final ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) <
-            (int)n) {
-            return -1;
-        }
-        pss->sent += n;
-        if (!final) {
-            lws_callback_on_writable(wsi);
-            return 0;
+        int more = hk_web_write_body(wsi, pss->body, pss->len, &pss->sent);
+        if (more != 0) {
+            return more < 0 ? -1 : 0;
         }
     }
     int close_after = pss->close_after;
     s_pss_reset(pss);
-    if (close_after || lws_http_transaction_completed(wsi)) {
-        return -1;
-    }
-    return 0;
+    return hk_web_transaction_done(wsi, close_after);
 }
 
 static int s_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,

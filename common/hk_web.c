@@ -184,6 +184,29 @@ hk_web_t *hk_web_new(uv_loop_t *loop) {
     return self;
 }
 
+#define S_BODY_CHUNK 8192 /* body bytes per writeable callback */
+
+int hk_web_write_body(struct lws *wsi, const char *body, size_t len, size_t *sent) {
+    unsigned char buf[LWS_PRE + S_BODY_CHUNK];
+    size_t n = len - *sent;
+    n = n > S_BODY_CHUNK ? S_BODY_CHUNK : n;
+    int final = *sent + n == len;
+    memcpy(buf + LWS_PRE, body + *sent, n);
+    if (lws_write(wsi, buf + LWS_PRE, n, final ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) < (int)n) {
+        return -1;
+    }
+    *sent += n;
+    if (!final) {
+        lws_callback_on_writable(wsi);
+        return 1;
+    }
+    return 0;
+}
+
+int hk_web_transaction_done(struct lws *wsi, int close_after) {
+    return close_after || lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
 int hk_web_vhost_info(struct lws_context_creation_info *info, const char *host, int port) {
     assert(info);
     unsigned char addr[sizeof(struct in6_addr)];

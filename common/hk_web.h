@@ -42,6 +42,15 @@ struct lws_context *hk_web_context(hk_web_t *web);
  * live as long as the vhost. Returns 0, or -1 (logged) when host or port is unusable. */
 int hk_web_vhost_info(struct lws_context_creation_info *info, const char *host, int port);
 
+/* Writes the next chunk of an HTTP response body (len bytes at body, *sent of them written)
+ * once its headers are out, and asks for another writeable callback while some remains.
+ * Returns 1 while the body is incomplete, 0 once it is, -1 when the write failed. */
+int hk_web_write_body(struct lws *wsi, const char *body, size_t len, size_t *sent);
+
+/* Ends an HTTP transaction whose response is complete: -1 (close the connection) when
+ * close_after or when lws will not keep the connection alive, else 0. */
+int hk_web_transaction_done(struct lws *wsi, int close_after);
+
 /* Destroys the context and nulls the pointer. lws closes its libuv handles from the loop and
  * the context (with its vhosts, whose finalize callbacks run) is freed once they are all
  * closed, so run the loop afterwards until it drains (uv_run UV_RUN_DEFAULT); then

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define S_CHUNK 8192
+#include "hk_web.h"
 
 struct hk_web_files_t {
     hk_web_files_config_t cfg;
@@ -144,27 +144,14 @@ static int s_on_writeable(hk_web_files_t *files, struct lws *wsi, hk_web_files_p
             return 0;
         }
     } else {
-        unsigned char buf[LWS_PRE + S_CHUNK];
-        size_t n = pss->len - pss->sent;
-        n = n > S_CHUNK ? S_CHUNK : n;
-        int final = pss->sent + n == pss->len;
-        memcpy(buf + LWS_PRE, pss->body + pss->sent, n);
-        if (lws_write(wsi, buf + LWS_PRE, n, final ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) <
-            (int)n) {
-            return -1;
-        }
-        pss->sent += n;
-        if (!final) {
-            lws_callback_on_writable(wsi);
-            return 0;
+        int more = hk_web_write_body(wsi, (const char *)pss->body, pss->len, &pss->sent);
+        if (more != 0) {
+            return more < 0 ? -1 : 0;
         }
     }
     int close_after = pss->close_after;
     memset(pss, 0, sizeof *pss);
-    if (close_after || lws_http_transaction_completed(wsi)) {
-        return -1;
-    }
-    return 0;
+    return hk_web_transaction_done(wsi, close_after);
 }
 
 int hk_web_files_callback(hk_web_files_t *files, struct lws *wsi, enum lws_callback_reasons reason,

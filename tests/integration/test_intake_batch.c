@@ -226,8 +226,7 @@ int main(void) {
     HK_CHECK_INT_EQ(s_int("GET hk:{%s}:rev", S_T), last_rev);
     HK_CHECK_INT_EQ(s_int("LLEN hk:{%s}:critical", S_T), 2);
 
-    HK_CHECK(hk_test_router_stop(&rt, 10000) == 0, "router did not stop cleanly");
-    hk_test_guard_pass();
+    int rc = HK_TEST_GUARD_END();
     printf("intake_batch: ok\n");
-    return 0;
+    return rc;
 }

@@ -160,6 +160,32 @@ hk_envelope_t *hk_test_bus_request(hk_test_bus_t *bus, hk_envelope_t *env, int t
     }
 }
 
+int hk_test_bus_urgent_chat(hk_test_bus_t *bus, const char *tenant, const char *key,
+                            const char *phone, const char *lang, const char *text, char *id,
+                            size_t idlen, char *target, size_t targetlen) {
+    Hetki__V1__Contact c = HETKI__V1__CONTACT__INIT;
+    Hetki__V1__CustomerIdentity who = HETKI__V1__CUSTOMER_IDENTITY__INIT;
+    Hetki__V1__Choices choices = HETKI__V1__CHOICES__INIT;
+    who.chat_session = (char *)key;
+    who.entered_phone = (char *)phone;
+    choices.urgent = 1;
+    c.tenant = (char *)tenant;
+    c.channel = HETKI__V1__CHANNEL__CHANNEL_CHAT;
+    c.dedupe_key = (char *)key;
+    c.customer = &who;
+    c.choices = &choices;
+    c.language = (char *)lang;
+    c.text = (char *)text;
+    hk_envelope_t *reply = hk_test_bus_contact(bus, &c, 5000);
+    int ok = reply && reply->body_case == HETKI__V1__ENVELOPE__BODY_ACK &&
+             reply->ack->error_code == HETKI__V1__ERROR_CODE__ERROR_NONE;
+    snprintf(id, idlen, "%s", ok ? reply->ack->contact_id : "");
+    snprintf(target, targetlen, "%s",
+             ok && reply->ack->decision ? reply->ack->decision->target : "");
+    hk_codec_free(&reply);
+    return ok ? 0 : -1;
+}
+
 hk_envelope_t *hk_test_bus_raw(hk_test_bus_t *bus, const void *data, size_t len, int with_delimiter,
                                int timeout_ms) {
     return s_send(bus, data, len, with_delimiter) == 0 ? hk_test_bus_recv(bus, timeout_ms) : NULL;

@@ -39,6 +39,13 @@ int hk_test_bus_send(hk_test_bus_t *bus, hk_envelope_t *env, char *corr, size_t 
  * hk_codec_free. */
 hk_envelope_t *hk_test_bus_recv(hk_test_bus_t *bus, int timeout_ms);
 
+/* Submits an urgent chat contact (key is its dedupe key and chat session) whose customer typed
+ * in phone, in lang with text; writes the ack's contact id and decision target. Returns 0
+ * when it was acked without error, -1 otherwise. */
+int hk_test_bus_urgent_chat(hk_test_bus_t *bus, const char *tenant, const char *key,
+                            const char *phone, const char *lang, const char *text, char *id,
+                            size_t idlen, char *target, size_t targetlen);
+
 /* Sends data as it is, after an empty delimiter frame when with_delimiter, and returns the
  * first reply that decodes (caller frees), or NULL when none came within timeout_ms. */
 hk_envelope_t *hk_test_bus_raw(hk_test_bus_t *bus, const void *data, size_t len, int with_delimiter,

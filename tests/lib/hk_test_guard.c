@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define S_ROUTERS_MAX 8
@@ -92,4 +93,15 @@ void hk_test_guard_client(hk_test_events_t **ev, redisContext **rc) {
 
 void hk_test_guard_pass(void) {
     s_guard.passed = 1;
+}
+
+void hk_test_guard_stop_routers(void) {
+    for (size_t i = 0; i < s_guard.n_routers; i++) {
+        hk_test_router_t *rt = s_guard.routers[i];
+        if (rt->pid > 0) {
+            int status = hk_test_router_stop(rt, 10000);
+            HK_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "router %s exit status %d",
+                     rt->instance, status);
+        }
+    }
 }

@@ -10,6 +10,7 @@
 #include <hiredis/hiredis.h>
 #include <stddef.h>
 
+#include "hk_test.h"
 #include "hk_test_bus.h"
 #include "hk_test_proc.h"
 
@@ -30,5 +31,15 @@ void hk_test_guard_client(hk_test_events_t **ev, redisContext **rc);
 
 /* Marks the test passed: its folder is removed at exit. */
 void hk_test_guard_pass(void);
+
+/* Stops every guarded router still running (a killed one is skipped) and checks that each
+ * exited cleanly; stops the test otherwise. */
+void hk_test_guard_stop_routers(void);
+
+/* Ends a guarded test's main: stops the routers (checked), marks the test passed when no
+ * check or expectation failed, and is the test's exit code. */
+#define HK_TEST_GUARD_END()                                                                        \
+    (hk_test_guard_stop_routers(), hk_test_failures(0) == 0 ? hk_test_guard_pass() : (void)0,      \
+     HK_TEST_EXIT())
 
 #endif

@@ -58,14 +58,17 @@ do
     end
   end
 end
-local IDENT, NEW_IDS = {}, {}
+local IDENT, NEW_IDS, ID_KEYS = {}, {}, {}
 do
   local keys = {}
   for i = 1, M do
     local A = items[i]
     if not FIRST[i] then
+      local mine = {} -- the item's identity keys, in the order of its kind, value pairs
+      ID_KEYS[i] = mine
       for j = 10, 9 + 2 * A[9], 2 do
         local k = T .. 'cust:' .. A[j] .. ':' .. A[j + 1]
+        mine[#mine + 1] = k
         if IDENT[k] == nil then
           IDENT[k] = false
           keys[#keys + 1] = k
@@ -126,11 +129,11 @@ local function answer_duplicate(existing)
     h[5] or '', h[6] or '' }
 end
 
--- Links each of the contact's identities that names no customer yet to cust (one MSET at the
--- end of the batch); calls linked(kind, value) for each.
-local function link_identities(A, last_identity, cust, linked)
-  for j = 10, last_identity, 2 do
-    local k = T .. 'cust:' .. A[j] .. ':' .. A[j + 1]
+-- Links each of the contact's identities (keys: their keys, ID_KEYS) that names no customer
+-- yet to cust (one MSET at the end of the batch); calls linked(kind, value) for each.
+local function link_identities(A, keys, cust, linked)
+  for n, k in ipairs(keys) do
+    local j = 8 + 2 * n
     if not IDENT[k] then
       IDENT[k] = cust
       NEW_IDS[#NEW_IDS + 1] = k
@@ -141,12 +144,12 @@ local function link_identities(A, last_identity, cust, linked)
 end
 
 -- The history signals of a known customer, linking the contact's new identities to it.
-local function known_customer(cust, A, last_identity)
+local function known_customer(cust, A, keys)
   local ck = T .. 'customer:' .. cust
   local f = redis.call('HMGET', ck, 'last_ms', 'vulnerable', 'vip')
   local first = f[1] and 0 or 1
   local repeat_ = (f[1] and NOW - tonumber(f[1]) <= tonumber(A[5])) and 1 or 0
-  link_identities(A, last_identity, cust, function(kind, value)
+  link_identities(A, keys, cust, function(kind, value)
     redis.call('HSETNX', ck, kind, value)
   end)
   redis.call('HSET', ck, 'last_ms', NOW_TEXT, 'last_contact', A[2])
@@ -155,11 +158,11 @@ end
 
 -- A new customer named by the contact's identities (the first of each kind names it, as
 -- HSETNX would).
-local function new_customer(cust, A, last_identity)
+local function new_customer(cust, A, keys)
   local fields = { 'id', cust, 'created_ms', NOW_TEXT, 'first_ms', NOW_TEXT, 'last_ms', NOW_TEXT,
     'last_contact', A[2] }
   local named = {}
-  link_identities(A, last_identity, cust, function(kind, value)
+  link_identities(A, keys, cust, function(kind, value)
     if not named[kind] then
       named[kind] = true
       fields[#fields + 1] = kind
@@ -180,18 +183,18 @@ local function intake_one(i, A)
 
   -- The customer: the first identity already linked names it; otherwise a new one.
   local cust
-  for j = 10, decisions - 2, 2 do
-    cust = IDENT[T .. 'cust:' .. A[j] .. ':' .. A[j + 1]]
+  for _, k in ipairs(ID_KEYS[i]) do
+    cust = IDENT[k]
     if cust then
       break
     end
   end
   local index
   if cust then
-    index = known_customer(cust, A, decisions - 2)
+    index = known_customer(cust, A, ID_KEYS[i])
   else
     cust = A[4]
-    index = new_customer(cust, A, decisions - 2)
+    index = new_customer(cust, A, ID_KEYS[i])
   end
 
   -- The decision for these signals (classified by the router, rt_classify.c): the line of
