@@ -43,7 +43,4 @@ const char *cli_iso_ms(int64_t ms, char *buf, size_t len);
 /* The value of field in an HGETALL reply, or "" (valid while the reply lives). */
 const char *cli_hash_get(const redisReply *h, const char *field);
 
-/* 1 when t is a valid tenant name ([a-z0-9_-]{1,32}). */
-int cli_tenant_ok(const char *t);
-
 #endif

@@ -6,6 +6,8 @@
  * docs/protocols/dashboard.md "Operator commands". */
 #include "cli.h"
 
+#include "hk_limits.h"
+
 #include <getopt.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -35,21 +37,6 @@ static void s_usage(void) {
             "       (add and passwd read the password from standard input: its first line, 8 to "
             "1024 bytes;\n"
             "        --count N makes the accounts A1..AN with that password, for load tests)\n");
-}
-
-static int s_id_ok(const char *id) {
-    size_t n = strlen(id);
-    if (n == 0 || n > S_ID_MAX) {
-        return 0;
-    }
-    for (size_t i = 0; i < n; i++) {
-        char c = id[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_' || c == '-' || c == '.' || c == ':')) {
-            return 0;
-        }
-    }
-    return 1;
 }
 
 static int s_parse(int argc, char **argv, s_opts_t *o) {
@@ -88,7 +75,7 @@ static int s_parse(int argc, char **argv, s_opts_t *o) {
             return -1;
         }
     }
-    if (optind != argc || !cli_tenant_ok(o->tenant) || !s_id_ok(o->id)) {
+    if (optind != argc || !hk_tenant_ok(o->tenant) || !hk_ref_ok(o->id)) {
         fprintf(stderr, "hetki: --tenant ([a-z0-9_-]{1,32}) and --id (1 to 64 characters of "
                         "A-Z a-z 0-9 _ . : -) are required\n");
         return -1;
@@ -202,7 +189,7 @@ static int s_add(redisContext *c, const s_opts_t *o, const char *password) {
         } else {
             snprintf(id, sizeof id, "%s", o->id);
         }
-        if (!s_id_ok(id)) {
+        if (!hk_ref_ok(id)) {
             fprintf(stderr, "hetki: id %s is too long\n", id);
             return 2;
         }

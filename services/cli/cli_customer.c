@@ -7,6 +7,7 @@
  * Exit codes: 0 done, 2 usage, 3 Redis unreachable or refused. */
 #include "cli.h"
 
+#include "hk_limits.h"
 #include "hk_clock.h"
 #include "hk_id.h"
 
@@ -74,7 +75,7 @@ int cli_customer(int argc, char **argv) {
         }
     }
     const char *vul = s_onoff(vulnerable), *vi = s_onoff(vip);
-    if (optind != argc || !tenant || !cli_tenant_ok(tenant) || !kind || !value[0] ||
+    if (optind != argc || !tenant || !hk_tenant_ok(tenant) || !kind || !value[0] ||
         strlen(value) > 256 || !vul || !vi || (!vulnerable && !vip)) {
         s_usage();
         return 2;

@@ -5,6 +5,7 @@
  * Exit codes: 0 printed, 1 no such contact, 2 usage, 3 Redis unreachable. */
 #include "cli.h"
 
+#include "hk_limits.h"
 #include "hk_clock.h"
 #include "hk_config.h"
 #include "hk_service.h"
@@ -128,7 +129,7 @@ static int s_find(s_explain_t *x, const char *tenant) {
     int found = 0;
     for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements && !found; i++) {
         const redisReply *t = r->element[i];
-        if (t->type == REDIS_REPLY_STRING && cli_tenant_ok(t->str)) {
+        if (t->type == REDIS_REPLY_STRING && hk_tenant_ok(t->str)) {
             found = s_exists(x, t->str);
         }
     }
@@ -499,7 +500,7 @@ int cli_explain(int argc, char **argv) {
         }
         tenant = optarg;
     }
-    if (optind != argc || (tenant && !cli_tenant_ok(tenant))) {
+    if (optind != argc || (tenant && !hk_tenant_ok(tenant))) {
         s_usage();
         return 2;
     }

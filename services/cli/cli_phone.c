@@ -6,6 +6,8 @@
  * "hetki"; the option defaults to that variable). Exit codes: 0 done, 2 usage, 3 Redis. */
 #include "cli.h"
 
+#include "hk_limits.h"
+
 #include <getopt.h>
 #include <osipparser2/osip_md5.h>
 #include <stdio.h>
@@ -29,22 +31,6 @@ static void s_usage(void) {
             "  at least %d bytes); --remove deletes it. The realm defaults to HETKI_PHONE_REALM\n"
             "  or \"hetki\" and must match hetki-phone's.\n",
             S_PASSWORD_MIN);
-}
-
-/* Agent ids: 1..64 characters of A-Z a-z 0-9 _ . : - (the router's rule). */
-static int s_id_ok(const char *id) {
-    size_t n = strlen(id);
-    if (n == 0 || n > 64) {
-        return 0;
-    }
-    for (size_t i = 0; i < n; i++) {
-        char c = id[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_' || c == '-' || c == '.' || c == ':')) {
-            return 0;
-        }
-    }
-    return 1;
 }
 
 /* A realm is printable ASCII without quotes or backslashes (it goes into a quoted header). */
@@ -89,7 +75,7 @@ static int s_parse(int argc, char **argv, s_opts_t *o) {
             return -1;
         }
     }
-    if (optind != argc || !cli_tenant_ok(o->tenant) || !s_id_ok(o->id) || !s_realm_ok(o->realm)) {
+    if (optind != argc || !hk_tenant_ok(o->tenant) || !hk_ref_ok(o->id) || !s_realm_ok(o->realm)) {
         fprintf(stderr, "hetki: --tenant ([a-z0-9_-]{1,32}), --id (1 to 64 characters of A-Z a-z "
                         "0-9 _ . : -) are required; --realm is printable ASCII without quotes\n");
         return -1;

@@ -110,17 +110,3 @@ const char *cli_hash_get(const redisReply *h, const char *field) {
     }
     return "";
 }
-
-int cli_tenant_ok(const char *t) {
-    size_t n = strlen(t);
-    if (n == 0 || n > 32) {
-        return 0;
-    }
-    for (size_t i = 0; i < n; i++) {
-        char ch = t[i];
-        if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '-')) {
-            return 0;
-        }
-    }
-    return 1;
-}

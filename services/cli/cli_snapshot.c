@@ -6,6 +6,8 @@
  * change half-applied. Exit codes: 0 printed, 1 unknown tenant, 2 usage, 3 Redis unreachable. */
 #include "cli.h"
 
+#include "hk_limits.h"
+
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -414,7 +416,7 @@ int cli_snapshot(int argc, char **argv) {
         }
         s.tenant = optarg;
     }
-    if (o != -1 || optind != argc + 1 || !s.tenant || !cli_tenant_ok(s.tenant)) {
+    if (o != -1 || optind != argc + 1 || !s.tenant || !hk_tenant_ok(s.tenant)) {
         fprintf(stderr, "usage: hetki snapshot --tenant T\n");
         return 2;
     }

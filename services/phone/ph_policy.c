@@ -2,6 +2,7 @@
  * (hk:{phone}:numbers, hk:{t}:phone), read asynchronously and cached for a short time. */
 #include "ph_policy.h"
 
+#include "hk_limits.h"
 #include "hk_clock.h"
 #include "hk_log.h"
 #include "hk_strmap.h"
@@ -56,20 +57,6 @@ static void s_tenant_free(void *value) {
         hk_strmap_destroy_values(&t->agents, free);
         free(t);
     }
-}
-
-static int s_tenant_ok(const char *t) {
-    size_t n = t ? strlen(t) : 0;
-    if (n == 0 || n >= PH_POLICY_TENANT) {
-        return 0;
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (!((t[i] >= 'a' && t[i] <= 'z') || (t[i] >= '0' && t[i] <= '9') || t[i] == '_' ||
-              t[i] == '-')) {
-            return 0;
-        }
-    }
-    return 1;
 }
 
 int ph_policy_normalize_number(const char *text, char *out, size_t outlen) {
@@ -185,7 +172,7 @@ static void s_on_reply(hk_redis_t *redis, redisReply *reply, void *arg) {
         if (reply && (reply->type == REDIS_REPLY_STRING || reply->type == REDIS_REPLY_NIL)) {
             s_number_t *n = calloc(1, sizeof *n);
             assert(n);
-            n->found = reply->type == REDIS_REPLY_STRING && s_tenant_ok(reply->str);
+            n->found = reply->type == REDIS_REPLY_STRING && hk_tenant_ok(reply->str);
             snprintf(n->tenant, sizeof n->tenant, "%s", n->found ? reply->str : "");
             n->at = hk_clock_mono_ms();
             if (!pp->destroying) {
@@ -269,7 +256,7 @@ static void s_tenant_lookup(ph_policy_t *pp, const char *tenant, int kind, const
     rq->fn = fn;
     rq->arg = arg;
     snprintf(rq->agent, sizeof rq->agent, "%s", agent ? agent : "");
-    if (!s_tenant_ok(tenant)) {
+    if (!hk_tenant_ok(tenant)) {
         if (kind == 1) {
             ((ph_policy_settings_fn *)fn)(PH_POLICY_NOT_FOUND, NULL, arg);
         } else {
@@ -301,7 +288,7 @@ void ph_policy_agent_uri(ph_policy_t *pp, const char *tenant, const char *agent_
 }
 
 const ph_phone_settings_t *ph_policy_cached(ph_policy_t *pp, const char *tenant) {
-    const s_tenant_t *t = s_tenant_ok(tenant) ? hk_strmap_get(pp->tenants, tenant) : NULL;
+    const s_tenant_t *t = hk_tenant_ok(tenant) ? hk_strmap_get(pp->tenants, tenant) : NULL;
     return t ? &t->s : NULL;
 }
 

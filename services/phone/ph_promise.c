@@ -3,6 +3,7 @@
  * the router for what it must know (promised, retry, due, kept, broken). */
 #include "ph_promise.h"
 
+#include "hk_limits.h"
 #include "hk_clock.h"
 #include "hk_log.h"
 #include "hk_strmap.h"
@@ -64,20 +65,6 @@ static int s_id_ok(const char *id, size_t max) {
         char c = id[i];
         if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
               c == '_' || c == '.' || c == ':' || c == '-' || c == '+')) {
-            return 0;
-        }
-    }
-    return 1;
-}
-
-static int s_tenant_ok(const char *t) {
-    size_t n = t ? strlen(t) : 0;
-    if (n == 0 || n >= PH_POLICY_TENANT) {
-        return 0;
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (!((t[i] >= 'a' && t[i] <= 'z') || (t[i] >= '0' && t[i] <= '9') || t[i] == '_' ||
-              t[i] == '-')) {
             return 0;
         }
     }
@@ -288,7 +275,7 @@ static void s_invalid_later(s_op_t *op) {
 }
 
 static int s_args_ok(const char *tenant, const char *cid) {
-    return s_tenant_ok(tenant) && s_id_ok(cid, 64);
+    return hk_tenant_ok(tenant) && s_id_ok(cid, 64);
 }
 
 void ph_promise_create(ph_promise_t *pr, const ph_promise_request_t *req, ph_promise_fn *fn,
@@ -525,7 +512,7 @@ static void s_on_tenants(hk_redis_t *redis, redisReply *reply, void *arg) {
     if (!pr->destroying && reply && reply->type == REDIS_REPLY_ARRAY) {
         for (size_t i = 0; i < reply->elements; i++) {
             const redisReply *x = reply->element[i];
-            if (x->type == REDIS_REPLY_STRING && s_tenant_ok(x->str) &&
+            if (x->type == REDIS_REPLY_STRING && hk_tenant_ok(x->str) &&
                 !hk_strmap_get(pr->tenants, x->str)) {
                 s_tenant_t *t = calloc(1, sizeof *t);
                 assert(t);

@@ -4,6 +4,7 @@
  * when another version was stored since the read (then this reads again, a few times). */
 #include "rt_tenant.h"
 
+#include "hk_limits.h"
 #include "hk_log.h"
 #include "rt_engine_int.h"
 #include "rt_policy.h"
@@ -211,21 +212,6 @@ static void s_read(s_req_t *q) {
     }
 }
 
-static int s_id_ok(const char *id) {
-    size_t n = id ? strlen(id) : 0;
-    if (n == 0 || n > S_MAX_ID) {
-        return 0;
-    }
-    for (size_t i = 0; i < n; i++) {
-        char c = id[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_' || c == '-' || c == '.' || c == ':')) {
-            return 0;
-        }
-    }
-    return 1;
-}
-
 void rt_tenant_status(rt_engine_t *e, const Hetki__V1__TenantStatus *ts, rt_reply_fn *fn,
                       void *arg) {
     assert(e && ts && fn);
@@ -240,9 +226,9 @@ void rt_tenant_status(rt_engine_t *e, const Hetki__V1__TenantStatus *ts, rt_repl
         why = "tenant: 1 to 31 characters of a-z 0-9 _ -";
     } else if (strcmp(ts->status, "active") != 0 && strcmp(ts->status, "suspended") != 0) {
         why = "status: active or suspended";
-    } else if (!s_id_ok(ts->command_id)) {
+    } else if (!hk_ref_ok(ts->command_id)) {
         why = "command_id: 1 to 64 characters of A-Z a-z 0-9 _ . : -";
-    } else if (ts->by[0] && !s_id_ok(ts->by)) {
+    } else if (ts->by[0] && !hk_ref_ok(ts->by)) {
         why = "by: an account id";
     } else if (!rt_lua_get("tenant_status")) {
         why = "tenant administration is not built into this router";

@@ -101,17 +101,6 @@ static int s_plain_events(hk_test_bus_t *bus, int wait_ms) {
     return got;
 }
 
-static long long s_metric(int admin_port, const char *name) {
-    static char body[65536];
-    HK_CHECK(hk_test_http_get(admin_port, "/metrics", body, sizeof body) == 200, "/metrics");
-    for (char *line = strtok(body, "\n"); line; line = strtok(NULL, "\n")) {
-        if (!strncmp(line, name, strlen(name)) && line[strlen(name)] == ' ') {
-            return atoll(line + strlen(name) + 1);
-        }
-    }
-    return -1;
-}
-
 /* Runs `hetki send` with the given key; returns its exit status (-1 when it hung). */
 static int s_cli_send(const char *dir, const char *key_env, const char *dedupe_text) {
     char bin[300], redis[48], log[300];
@@ -195,7 +184,7 @@ int main(void) {
     HK_CHECK(!s_raw_request(NULL, NULL, 1500), "a plain TCP client got an answer");
     HK_CHECK(!s_raw_request(other_public, other_secret, 1500), "a client with another key "
                                                                "got an answer");
-    HK_CHECK(s_metric(s_rt.admin_port, "hetki_curve_denied_total") >= 1,
+    HK_CHECK(hk_test_metric(s_rt.admin_port, "hetki_curve_denied_total") >= 1,
              "the other key's handshake was not counted as denied");
     /* A plain subscriber hears nothing while contacts are acked. */
     HK_CHECK_INT_EQ(s_plain_events(s_rt.bus, 1500), 0);

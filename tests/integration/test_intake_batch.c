@@ -116,17 +116,6 @@ static const char *s_str(const char *fmt, const char *a, const char *b) {
     return out;
 }
 
-static long long s_metric(int admin_port, const char *name) {
-    static char body[65536];
-    HK_CHECK(hk_test_http_get(admin_port, "/metrics", body, sizeof body) == 200, "/metrics");
-    for (char *line = strtok(body, "\n"); line; line = strtok(NULL, "\n")) {
-        if (!strncmp(line, name, strlen(name)) && line[strlen(name)] == ' ') {
-            return atoll(line + strlen(name) + 1);
-        }
-    }
-    return -1;
-}
-
 int main(void) {
     static char dir[64];
     static hk_test_redis_t redis;
@@ -208,7 +197,7 @@ int main(void) {
     }
 
     /* Batches formed: fewer intake calls than contacts stored. */
-    long long calls = s_metric(rt.admin_port, "hetki_router_intake_calls_total");
+    long long calls = hk_test_metric(rt.admin_port, "hetki_router_intake_calls_total");
     HK_CHECK(calls > 0 && calls < S_NEW, "intake calls %lld for %d contacts", calls, S_NEW);
     printf("intake: %d contacts in %lld script calls\n", S_N, calls);
 

@@ -187,11 +187,8 @@ static void s_check_garbage(redisContext *c, int admin_port) {
     (void)text;
     zmq_ctx_term(zctx);
 
-    char body[65536];
-    HK_CHECK(hk_test_http_get(admin_port, "/metrics", body, sizeof body) == 200, "metrics");
-    const char *g = strstr(body, "\nhetki_router_bus_garbage_total ");
-    HK_CHECK(g && atoi(g + strlen("\nhetki_router_bus_garbage_total ")) >= 3,
-             "garbage not counted: %s", g ? g : "missing");
+    long long garbage = hk_test_metric(admin_port, "hetki_router_bus_garbage_total");
+    HK_CHECK(garbage >= 3, "garbage not counted: %lld (-1: missing)", garbage);
 }
 
 int main(void) {

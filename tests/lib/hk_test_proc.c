@@ -218,3 +218,18 @@ int hk_test_wait_ready(int admin_port, int timeout_ms) {
     }
     return -1;
 }
+
+long long hk_test_metric(int admin_port, const char *name) {
+    static char body[65536];
+    if (hk_test_http_get(admin_port, "/metrics", body, sizeof body) != 200) {
+        return -1;
+    }
+    size_t n = strlen(name);
+    char *save = NULL;
+    for (char *line = strtok_r(body, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        if (!strncmp(line, name, n) && line[n] == ' ') {
+            return atoll(line + n + 1);
+        }
+    }
+    return -1;
+}

@@ -45,6 +45,10 @@ redisContext *hk_test_redis_connect(int port);
  * -1 when the server did not answer. */
 int hk_test_http_get(int port, const char *path, char *body, size_t cap);
 
+/* The value of the unlabelled metric name on the admin endpoint at admin_port (/metrics), or
+ * -1 when it is not there or the endpoint does not answer. */
+long long hk_test_metric(int admin_port, const char *name);
+
 /* Polls GET /readyz until 200 or timeout_ms. Returns 0 when ready. */
 int hk_test_wait_ready(int admin_port, int timeout_ms);
 
