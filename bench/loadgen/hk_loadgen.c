@@ -25,6 +25,8 @@ typedef struct {
     const char *text;
 } s_opts_t;
 
+typedef struct s_req_t s_req_t;
+
 typedef struct {
     s_opts_t o;
     uv_loop_t loop;
@@ -38,15 +40,17 @@ typedef struct {
     unsigned long resends;
     double *latency_ms;
     int64_t *sent_us;
+    s_req_t *reqs; /* one per contact, by index - start */
     int64_t start_us, end_us;
     int running, done;
     char router[HK_CFG_STR_MAX];
+    char key_head[160], text_head[256];
 } s_gen_t;
 
-typedef struct {
+struct s_req_t {
     s_gen_t *g;
     long index;
-} s_req_t;
+};
 
 static void s_pump(s_gen_t *g);
 
@@ -84,7 +88,6 @@ static void s_on_ack(const Hetki__V1__Ack *ack, const char *error, void *arg) {
                     ack->duplicate ? 1 : 0);
         }
     }
-    free(r);
     if (g->acked + g->failed + g->rejected == g->o.count) {
         s_finish(g);
     } else {
@@ -92,15 +95,37 @@ static void s_on_ack(const Hetki__V1__Ack *ack, const char *error, void *arg) {
     }
 }
 
+/* Writes head, n in decimal and tail into buf (len bytes), cut to fit as snprintf would. */
+static void s_numbered(char *buf, size_t len, const char *head, long n, const char *tail) {
+    char digits[24];
+    size_t d = sizeof digits;
+    unsigned long u = n < 0 ? 0UL - (unsigned long)n : (unsigned long)n;
+    do {
+        digits[--d] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u > 0);
+    if (n < 0) {
+        digits[--d] = '-';
+    }
+    const char *part[3] = {head, digits + d, tail};
+    size_t plen[3] = {strlen(head), sizeof digits - d, strlen(tail)};
+    size_t at = 0;
+    for (int i = 0; i < 3; i++) {
+        size_t k = plen[i] < len - 1 - at ? plen[i] : len - 1 - at;
+        memcpy(buf + at, part[i], k);
+        at += k;
+    }
+    buf[at] = '\0';
+}
+
 static void s_send_one(s_gen_t *g) {
     long index = g->o.start + g->next;
-    char key[160], text[256];
-    snprintf(key, sizeof key, "%s-%ld", g->o.prefix, index);
-    snprintf(text, sizeof text, "%s (%ld)", g->o.text, index);
+    char key[160], text[256], session[64];
+    s_numbered(key, sizeof key, g->key_head, index, "");
+    s_numbered(text, sizeof text, g->text_head, index, ")");
+    s_numbered(session, sizeof session, "load-", index, "");
     Hetki__V1__Choices choices = HETKI__V1__CHOICES__INIT;
     Hetki__V1__CustomerIdentity customer = HETKI__V1__CUSTOMER_IDENTITY__INIT;
-    char session[64];
-    snprintf(session, sizeof session, "load-%ld", index);
     customer.chat_session = session;
     Hetki__V1__Contact c = HETKI__V1__CONTACT__INIT;
     c.tenant = (char *)g->o.tenant;
@@ -115,14 +140,13 @@ static void s_send_one(s_gen_t *g) {
     if (g->o.urgent_every > 0 && index % g->o.urgent_every == 0) {
         choices.urgent = 1;
     }
-    s_req_t *r = malloc(sizeof *r);
+    s_req_t *r = &g->reqs[g->next];
     r->g = g;
     r->index = index;
     g->sent_us[g->next] = hk_clock_real_us();
     g->next++;
     g->inflight++;
     if (hk_submit_contact(g->submit, &c, s_on_ack, r) != 0) {
-        free(r);
         g->inflight--;
         g->failed++;
     }
@@ -258,6 +282,14 @@ int main(int argc, char **argv) {
     }
     g.latency_ms = calloc((size_t)g.o.count, sizeof *g.latency_ms);
     g.sent_us = calloc((size_t)g.o.count, sizeof *g.sent_us);
+    g.reqs = calloc((size_t)g.o.count, sizeof *g.reqs);
+    if (!g.latency_ms || !g.sent_us || !g.reqs) {
+        fprintf(stderr, "hetki-loadgen: out of memory for %ld contacts\n", g.o.count);
+        return 2;
+    }
+    /* The constant parts of the dedupe key "<prefix>-<index>" and text "<text> (<index>)". */
+    snprintf(g.key_head, sizeof g.key_head, "%s-", g.o.prefix);
+    snprintf(g.text_head, sizeof g.text_head, "%s (", g.o.text);
     uv_loop_init(&g.loop);
     if (hk_curve_from_env("hetki-loadgen") != 0) {
         return 2;
@@ -299,5 +331,6 @@ int main(int argc, char **argv) {
     }
     free(g.latency_ms);
     free(g.sent_us);
+    free(g.reqs);
     return g.acked == g.o.count ? 0 : 1;
 }

@@ -62,7 +62,9 @@ static int s_clamp_score(int score) {
 static void s_add_reason(const char **reasons, char (*buf)[RT_REASON_LEN], size_t *n,
                          const char *reason) {
     if (*n < RT_MAX_REASONS) {
-        snprintf(buf[*n], RT_REASON_LEN, "%s", reason);
+        size_t len = strnlen(reason, RT_REASON_LEN - 1);
+        memcpy(buf[*n], reason, len);
+        buf[*n][len] = '\0';
         reasons[*n] = buf[*n];
         (*n)++;
     }
@@ -104,7 +106,9 @@ static void s_lexicon_kind(rt_base_t *b, const char *norm, const rt_policy_t *p,
             n = RT_POLICY_MAX_WORDS;
         }
         const char *entry = NULL;
-        if (rt_lexicon_match_normalized(norm, urgent ? lex->urgent : lex->personal, n, &entry)) {
+        if (rt_lexicon_match_prepared(norm, urgent ? lex->urgent : lex->personal,
+                                      urgent ? lex->urgent_needle : lex->personal_needle, n,
+                                      &entry)) {
             b->score += urgent ? p->weight_lexicon_urgent : p->weight_lexicon_personal;
             s_lexicon_reason(b, lang, urgent ? "urgent" : "personal", entry);
             return;
@@ -178,7 +182,10 @@ static void s_reason(rt_decision_t *d, const char *reason) {
 
 void rt_classify_finish(rt_base_t *b, const rt_signals_t *s, const rt_policy_t *p,
                         rt_decision_t *d) {
-    memset(d, 0, sizeof *d);
+    /* Only the header is cleared: the buffers are written before they are pointed at. */
+    d->target = NULL;
+    d->queue = NULL;
+    d->n_reasons = 0;
     for (size_t i = 0; i < b->n_reasons && i < RT_MAX_REASONS; i++) {
         s_reason(d, b->reasons[i]);
     }
@@ -236,7 +243,9 @@ void rt_classify_finish(rt_base_t *b, const rt_signals_t *s, const rt_policy_t *
         queue = p->human_chat_queue;
         s_reason(d, "target:human_chat:no_phone");
     }
-    snprintf(d->queue_buf, sizeof d->queue_buf, "%.*s", (int)strnlen(queue, RT_POLICY_NAME), queue);
+    size_t qlen = strnlen(queue, sizeof d->queue_buf - 1);
+    memcpy(d->queue_buf, queue, qlen);
+    d->queue_buf[qlen] = '\0';
     d->queue = d->queue_buf;
 }
 

@@ -23,20 +23,21 @@ typedef struct {
     rt_engine_t *e;
     rt_intake_fn *fn;
     void *arg;
-    Hetki__V1__Contact *c; /* a deep copy: the request's buffers are gone after dispatch */
-    rt_base_t base;
-    rt_decision_t decisions[16]; /* by signal bits: repeat 8, first 4, vulnerable 2, VIP 1 */
-    rt_decision_t decision;      /* a duplicate's stored decision */
+    char tenant[RT_MAX_TENANT + 1]; /* the contact itself is the caller's only during intake */
     char dedupe_key[400];
     char id[HK_ID_LEN + 1];
     char customer[HK_ID_LEN + 1];
     int64_t promise_ms;
-    /* The contact's own script arguments (dedupe key first), copied: the batch is sent later. */
-    int argc;
+    /* The contact's own script arguments (dedupe key first), copied: the batch is sent later.
+     * The decisions argument (s_decisions_arg) is the one at dec_arg. */
+    int argc, dec_arg;
     size_t off[RT_MAX_ARGS];
     size_t len[RT_MAX_ARGS];
     char *blob;
 } s_intake_t;
+
+/* The longest decisions argument (s_decisions_arg): 17 lines of at most 16 reasons each. */
+#define S_DECISIONS_MAX (17 * (RT_MAX_REASONS * RT_REASON_LEN + 64))
 
 #define S_BATCH_MAX 32   /* contacts per script call */
 #define S_OPEN_MAX 16    /* tenants with a batch being gathered at once */
@@ -59,18 +60,7 @@ struct rt_intake_batches_t {
     s_batch_t *open[S_OPEN_MAX];
 };
 
-static Hetki__V1__Contact *s_copy_contact(const Hetki__V1__Contact *c) {
-    size_t len = hetki__v1__contact__get_packed_size(c);
-    uint8_t *buf = malloc(len ? len : 1);
-    assert(buf);
-    hetki__v1__contact__pack(c, buf);
-    Hetki__V1__Contact *copy = hetki__v1__contact__unpack(NULL, len, buf);
-    free(buf);
-    return copy;
-}
-
 static void s_intake_free(s_intake_t *in) {
-    hetki__v1__contact__free_unpacked(in->c, NULL);
     free(in->blob);
     free(in);
 }
@@ -108,37 +98,94 @@ static int s_cost(const rt_policy_t *p, Hetki__V1__Channel ch) {
     }
 }
 
+/* Fills d with a decision as the script stores it: class, score, target, queue and the
+ * reasons joined with ','. */
+static void s_decision_set(rt_decision_t *d, const char *klass, const char *score,
+                           const char *target, const char *queue, const char *joined) {
+    memset(d, 0, sizeof *d);
+    d->klass = rt_class_parse(klass);
+    d->score = atoi(score);
+    static const char *const targets[] = {"voice", "callback", "human_chat", "async"};
+    d->target = "async";
+    for (size_t i = 0; i < 4; i++) {
+        if (!strcmp(target, targets[i])) {
+            d->target = targets[i];
+        }
+    }
+    snprintf(d->queue_buf, sizeof d->queue_buf, "%s", queue);
+    d->queue = d->queue_buf;
+    char reasons[RT_MAX_REASONS * RT_REASON_LEN];
+    snprintf(reasons, sizeof reasons, "%s", joined);
+    char *save = NULL;
+    for (char *tok = strtok_r(reasons, ",", &save); tok && d->n_reasons < RT_MAX_REASONS;
+         tok = strtok_r(NULL, ",", &save)) {
+        size_t n = strnlen(tok, RT_REASON_LEN - 1);
+        memcpy(d->reason_buf[d->n_reasons], tok, n);
+        d->reason_buf[d->n_reasons][n] = '\0';
+        d->reasons[d->n_reasons] = d->reason_buf[d->n_reasons];
+        d->n_reasons++;
+    }
+}
+
+/* Fills d with the decision the script picked (index 0..15) from the decisions argument sent
+ * with the contact, joining the base reasons and the line's own as the script does: the
+ * contact is acked and announced with exactly what was stored. (Keeping the 16 classified
+ * decisions instead would cost some 27 KB per contact in flight.) */
+static void s_decision_sent(const s_intake_t *in, long long index, rt_decision_t *d) {
+    const char *all = "";
+    size_t len = 0;
+    if (in->dec_arg < in->argc) {
+        all = in->blob + in->off[in->dec_arg];
+        len = in->len[in->dec_arg] < S_DECISIONS_MAX ? in->len[in->dec_arg] : S_DECISIONS_MAX;
+    }
+    /* Line 0 holds the base reasons, line 1 + index the decision. */
+    const char *end = all + len, *base_end = memchr(all, '\n', len);
+    base_end = base_end ? base_end : end;
+    const char *line = base_end, *line_end = base_end;
+    for (long long i = 0; i <= index; i++) {
+        line = line_end < end ? line_end + 1 : end;
+        const char *nl = memchr(line, '\n', (size_t)(end - line));
+        line_end = nl ? nl : end;
+    }
+    /* The line, split at its first four '|', and the joined reasons (both fit: the base line
+     * and this line are parts of the argument). */
+    static char text[S_DECISIONS_MAX + 1], joined[S_DECISIONS_MAX + 2];
+    size_t n_line = (size_t)(line_end - line), n_base = (size_t)(base_end - all);
+    memcpy(text, line, n_line);
+    text[n_line] = '\0';
+    char *field[5] = {text, "", "", "", ""};
+    for (int f = 1; f < 5; f++) {
+        char *bar = strchr(field[f - 1], '|');
+        if (!bar) {
+            break;
+        }
+        *bar = '\0';
+        field[f] = bar + 1;
+    }
+    memcpy(joined, all, n_base);
+    size_t at = n_base;
+    if (n_base > 0 && field[4][0]) {
+        joined[at++] = ',';
+    }
+    size_t n_more = strlen(field[4]);
+    memcpy(joined + at, field[4], n_more);
+    joined[at + n_more] = '\0';
+    s_decision_set(d, field[0], field[1], field[2], field[3], joined);
+}
+
 /* Answers a duplicate with the decision stored with the first submission: reply elements
  * first.. are class, score, target, queue, reasons; id and state are given. */
 static void s_answer_duplicate(s_intake_t *in, const redisReply *reply, size_t first,
                                const char *id, const char *state) {
-    rt_decision_t *d = &in->decision;
-    memset(d, 0, sizeof *d);
-    d->klass = rt_class_parse(rt_reply_str(reply, first));
-    d->score = atoi(rt_reply_str(reply, first + 1));
-    static const char *const targets[] = {"voice", "callback", "human_chat", "async"};
-    d->target = "async";
-    for (size_t i = 0; i < 4; i++) {
-        if (!strcmp(rt_reply_str(reply, first + 2), targets[i])) {
-            d->target = targets[i];
-        }
-    }
-    snprintf(d->queue_buf, sizeof d->queue_buf, "%s", rt_reply_str(reply, first + 3));
-    d->queue = d->queue_buf;
-    char reasons[RT_MAX_REASONS * RT_REASON_LEN];
-    snprintf(reasons, sizeof reasons, "%s", rt_reply_str(reply, first + 4));
-    char *save = NULL;
-    for (char *tok = strtok_r(reasons, ",", &save); tok && d->n_reasons < RT_MAX_REASONS;
-         tok = strtok_r(NULL, ",", &save)) {
-        snprintf(d->reason_buf[d->n_reasons], RT_REASON_LEN, "%s", tok);
-        d->reasons[d->n_reasons] = d->reason_buf[d->n_reasons];
-        d->n_reasons++;
-    }
+    rt_decision_t d;
+    s_decision_set(&d, rt_reply_str(reply, first), rt_reply_str(reply, first + 1),
+                   rt_reply_str(reply, first + 2), rt_reply_str(reply, first + 3),
+                   rt_reply_str(reply, first + 4));
     rt_intake_result_t res = {.error_code = HETKI__V1__ERROR_CODE__ERROR_NONE,
                               .error_text = "",
                               .contact_id = id,
                               .duplicate = 1,
-                              .decision = d,
+                              .decision = &d,
                               .state = state,
                               .message = ""};
     in->fn(&res, in->arg);
@@ -149,7 +196,7 @@ static void s_answer_duplicate(s_intake_t *in, const redisReply *reply, size_t f
 static void s_finish_one(s_intake_t *in, const redisReply *reply) {
     rt_engine_t *e = in->e;
     if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements < 8) {
-        HK_WARN("intake.store_failed", "contact=%s tenant=%s error=\"%s\"", in->id, in->c->tenant,
+        HK_WARN("intake.store_failed", "contact=%s tenant=%s error=\"%s\"", in->id, in->tenant,
                 reply && reply->type == REDIS_REPLY_ERROR ? reply->str : "no answer from redis");
         s_intake_fail(in, HETKI__V1__ERROR_CODE__ERROR_UNAVAILABLE, "storage unavailable, retry");
         rt_engine_done(e);
@@ -161,9 +208,11 @@ static void s_finish_one(s_intake_t *in, const redisReply *reply) {
         rt_engine_done(e);
         return;
     }
-    const rt_policy_t *p = rt_policy_store_get(e->policies, in->c->tenant);
+    const rt_policy_t *p = rt_policy_store_get(e->policies, in->tenant);
     long long index = rt_reply_int(reply, 8);
-    const rt_decision_t *d = &in->decisions[index >= 0 && index < 16 ? index : 0];
+    rt_decision_t decision;
+    const rt_decision_t *d = &decision;
+    s_decision_sent(in, index >= 0 && index < 16 ? index : 0, &decision);
     const rt_queue_policy_t *q = rt_policy_queue(p, d->queue);
     rt_intake_result_t res = {.error_code = HETKI__V1__ERROR_CODE__ERROR_NONE,
                               .error_text = "",
@@ -176,13 +225,13 @@ static void s_finish_one(s_intake_t *in, const redisReply *reply) {
                               .message =
                                   p->status == RT_TENANT_SUSPENDED ? p->suspended_message : ""};
     rt_event_t ev = {.kind = "contact.received",
-                     .tenant = in->c->tenant,
+                     .tenant = in->tenant,
                      .contact_id = res.contact_id,
                      .state = res.state,
                      .queue = d->queue,
                      .decision = d};
     rt_events_publish(e->events, &ev);
-    rt_publish_script_events(e, in->c->tenant, reply);
+    rt_publish_script_events(e, in->tenant, reply);
     in->fn(&res, in->arg);
     s_intake_free(in);
     rt_engine_done(e);
@@ -288,7 +337,7 @@ static void s_gather(rt_engine_t *e, s_intake_t *in) {
     s_batch_t *b = NULL;
     size_t at = 0;
     for (; at < ib->n_open && !b; at++) {
-        if (!strcmp(ib->open[at]->tenant, in->c->tenant)) {
+        if (!strcmp(ib->open[at]->tenant, in->tenant)) {
             b = ib->open[at];
         }
     }
@@ -298,7 +347,7 @@ static void s_gather(rt_engine_t *e, s_intake_t *in) {
         }
         b = calloc(1, sizeof *b);
         assert(b);
-        snprintf(b->tenant, sizeof b->tenant, "%s", in->c->tenant);
+        snprintf(b->tenant, sizeof b->tenant, "%s", in->tenant);
         ib->open[ib->n_open++] = b;
         at = ib->n_open;
     }
@@ -368,56 +417,75 @@ void rt_intake_close(rt_engine_t *e) {
     uv_close((uv_handle_t *)&ib->flush, s_on_flush_closed);
 }
 
-/* A bounded text buffer: what does not fit is cut, the text always terminated. */
+/* A bounded text buffer: what does not fit is cut; s_text_end terminates it. */
 typedef struct {
     char *out;
     size_t len, at;
 } s_text_t;
 
-static void s_put(s_text_t *t, const char *s) {
-    size_t n = strlen(s);
+static void s_putn(s_text_t *t, const char *s, size_t n) {
     if (t->at + n >= t->len) {
         n = t->at + 1 < t->len ? t->len - t->at - 1 : 0;
     }
     memcpy(t->out + t->at, s, n);
     t->at += n;
+}
+
+static void s_put(s_text_t *t, const char *s) {
+    s_putn(t, s, strlen(s));
+}
+
+static size_t s_text_end(s_text_t *t) {
     t->out[t->at] = '\0';
+    return t->at;
 }
 
 static void s_put_reasons(s_text_t *t, const char *const *reasons, size_t from, size_t to) {
     for (size_t i = from; i < to; i++) {
         if (i > from) {
-            s_put(t, ",");
+            s_putn(t, ",", 1);
         }
         s_put(t, reasons[i]);
     }
+}
+
+/* Appends v in decimal (as "%d" would). */
+static void s_put_int(s_text_t *t, int v) {
+    char digits[12];
+    size_t n = sizeof digits;
+    unsigned u = v < 0 ? 0u - (unsigned)v : (unsigned)v;
+    do {
+        digits[--n] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u > 0);
+    if (v < 0) {
+        digits[--n] = '-';
+    }
+    s_putn(t, digits + n, sizeof digits - n);
 }
 
 /* The 16 decisions as the script's one "decisions" argument: the base reasons (the signals
  * every combination shares), then one line per combination "class|score|target|queue|more
  * reasons" (the reasons after the base ones), lines separated by '\n'. Reasons hold no '\n'
  * (lexicon entries are single-line words, their control characters replaced). Returns the
- * length written; out is always terminated. */
+ * length written; out (len >= 1) is always terminated. */
 static size_t s_decisions_arg(const rt_base_t *b, const rt_decision_t *d, char *out, size_t len) {
     s_text_t t = {.out = out, .len = len, .at = 0};
-    out[0] = '\0';
     s_put_reasons(&t, b->reasons, 0, b->n_reasons);
     for (int i = 0; i < 16; i++) {
-        char score[12];
-        snprintf(score, sizeof score, "%d", d[i].score);
-        s_put(&t, "\n");
+        s_putn(&t, "\n", 1);
         s_put(&t, rt_class_name(d[i].klass));
-        s_put(&t, "|");
-        s_put(&t, score);
-        s_put(&t, "|");
+        s_putn(&t, "|", 1);
+        s_put_int(&t, d[i].score);
+        s_putn(&t, "|", 1);
         s_put(&t, d[i].target);
-        s_put(&t, "|");
+        s_putn(&t, "|", 1);
         s_put(&t, d[i].queue);
-        s_put(&t, "|");
+        s_putn(&t, "|", 1);
         s_put_reasons(&t, d[i].reasons, b->n_reasons < d[i].n_reasons ? b->n_reasons : 0,
                       d[i].n_reasons);
     }
-    return t.at;
+    return s_text_end(&t);
 }
 
 /* Appends the customer identities the contact carries as kind, value pairs; returns how many
@@ -449,25 +517,22 @@ void rt_engine_intake(rt_engine_t *e, const Hetki__V1__Contact *c, rt_intake_fn 
     in->e = e;
     in->fn = fn;
     in->arg = arg;
-    in->c = s_copy_contact(c);
+    snprintf(in->tenant, sizeof in->tenant, "%s", c->tenant);
     e->inflight++;
-    if (!in->c) {
-        s_intake_fail(in, HETKI__V1__ERROR_CODE__ERROR_INTERNAL, "could not copy the contact");
-        rt_engine_done(e);
-        return;
-    }
-    c = in->c;
     const rt_policy_t *p = rt_policy_store_get(e->policies, c->tenant);
-    rt_classify_base(c, p, &in->base);
+    /* Scratch (one loop thread): what is kept of them is the decisions argument. */
+    static rt_base_t base;
+    static rt_decision_t by_signals[16]; /* repeat 8, first 4, vulnerable 2, VIP 1 */
+    rt_classify_base(c, p, &base);
     for (int i = 0; i < 16; i++) {
         rt_signals_t sig = {.repeat = (i >> 3) & 1,
                             .first_contact = (i >> 2) & 1,
                             .vulnerable = (i >> 1) & 1,
                             .vip = i & 1};
-        rt_classify_finish(&in->base, &sig, p, &in->decisions[i]);
+        rt_classify_finish(&base, &sig, p, &by_signals[i]);
     }
-    static char decisions[17 * (RT_MAX_REASONS * RT_REASON_LEN + 64)];
-    s_decisions_arg(&in->base, in->decisions, decisions, sizeof decisions);
+    static char decisions[S_DECISIONS_MAX];
+    s_decisions_arg(&base, by_signals, decisions, sizeof decisions);
     hk_id_new(in->id);
     hk_id_new(in->customer);
     snprintf(in->dedupe_key, sizeof in->dedupe_key, "hk:{%s}:dedupe:%s:%s", c->tenant,
@@ -492,6 +557,7 @@ void rt_engine_intake(rt_engine_t *e, const Hetki__V1__Contact *c, rt_intake_fn 
     snprintf(n_ids, sizeof n_ids, "%d", s_identities(&a, c->customer));
     a.argv[n_pos] = n_ids;
     a.lens[n_pos] = strlen(n_ids);
+    in->dec_arg = a.argc - 3; /* s_keep_args drops arguments 1..3 */
     rt_arg(&a, decisions);
     const Hetki__V1__CustomerIdentity *cu = c->customer;
     const Hetki__V1__Choices *ch = c->choices;

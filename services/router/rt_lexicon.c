@@ -7,7 +7,6 @@
 #include <string.h>
 
 #define S_STACK_NORM 2048
-#define S_ENTRY_NORM RT_LEXICON_NORM_SIZE(RT_POLICY_WORD)
 
 /* Decodes one UTF-8 sequence at s (len > 0 bytes available). Returns the code point and sets
  * *adv to its length, or returns -1 with *adv = 1 for an invalid, overlong, surrogate or
@@ -251,9 +250,38 @@ static size_t s_needle(const char *entry, char *buf, size_t buflen) {
 
 int rt_lexicon_match_normalized(const char *norm, const char (*entries)[RT_POLICY_WORD], size_t n,
                                 const char **matched) {
-    char needle[S_ENTRY_NORM];
+    char needle[RT_POLICY_NEEDLE];
     for (size_t i = 0; i < n; i++) {
         if (s_needle(entries[i], needle, sizeof needle) > 0 && strstr(norm, needle)) {
+            if (matched) {
+                *matched = entries[i];
+            }
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void s_prepare_list(const char (*entries)[RT_POLICY_WORD], char (*needles)[RT_POLICY_NEEDLE],
+                           size_t n) {
+    for (size_t i = 0; i < n && i < RT_POLICY_MAX_WORDS; i++) {
+        if (s_needle(entries[i], needles[i], RT_POLICY_NEEDLE) == 0) {
+            needles[i][0] = '\0';
+        }
+    }
+}
+
+void rt_lexicon_prepare(rt_lexicon_t *lex) {
+    s_prepare_list((const char(*)[RT_POLICY_WORD])lex->urgent, lex->urgent_needle, lex->n_urgent);
+    s_prepare_list((const char(*)[RT_POLICY_WORD])lex->personal, lex->personal_needle,
+                   lex->n_personal);
+}
+
+int rt_lexicon_match_prepared(const char *norm, const char (*entries)[RT_POLICY_WORD],
+                              const char (*needles)[RT_POLICY_NEEDLE], size_t n,
+                              const char **matched) {
+    for (size_t i = 0; i < n; i++) {
+        if (needles[i][0] && strstr(norm, needles[i])) {
             if (matched) {
                 *matched = entries[i];
             }

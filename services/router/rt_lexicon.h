@@ -31,6 +31,16 @@ size_t rt_lexicon_normalize(const char *text, size_t len, char *out, size_t outl
 int rt_lexicon_match_normalized(const char *norm, const char (*entries)[RT_POLICY_WORD], size_t n,
                                 const char **matched);
 
+/* Fills lex's needles from its entries (n_urgent and n_personal of them); call whenever the
+ * entries change, so that matching does not normalise them for every text. */
+void rt_lexicon_prepare(rt_lexicon_t *lex);
+
+/* Like rt_lexicon_match_normalized, with the entries' needles from rt_lexicon_prepare
+ * (needles[i] is entries[i]'s): the same result without normalising the entries again. */
+int rt_lexicon_match_prepared(const char *norm, const char (*entries)[RT_POLICY_WORD],
+                              const char (*needles)[RT_POLICY_NEEDLE], size_t n,
+                              const char **matched);
+
 /* Returns 1 and sets *matched (when matched is not NULL) to the first of the n entries, in
  * entry order, that occurs in text (NUL-terminated); returns 0 when none does. */
 int rt_lexicon_match(const char *text, const char (*entries)[RT_POLICY_WORD], size_t n,

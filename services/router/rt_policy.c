@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "rt_lexicon.h"
+
 #define S_SEC 1000LL
 #define S_MIN (60 * S_SEC)
 #define S_HOUR (60 * S_MIN)
@@ -187,6 +189,7 @@ void rt_policy_defaults(rt_policy_t *p, const char *tenant) {
     for (int l = 0; l < RT_LANG_COUNT; l++) {
         s_words_set(p->lexicons[l].urgent, &p->lexicons[l].n_urgent, s_default_lexicons[l][0]);
         s_words_set(p->lexicons[l].personal, &p->lexicons[l].n_personal, s_default_lexicons[l][1]);
+        rt_lexicon_prepare(&p->lexicons[l]);
     }
     p->urgent_threshold = 80;
     p->personal_threshold = 50;

@@ -16,6 +16,8 @@
 #define RT_POLICY_NAME 32
 #define RT_POLICY_WORD 48
 #define RT_POLICY_TEXT 256
+/* Bytes of a lexicon entry's search needle (its normal form, see rt_lexicon.h). */
+#define RT_POLICY_NEEDLE (RT_POLICY_WORD + 3)
 
 typedef enum { RT_LANG_FI = 0, RT_LANG_SV, RT_LANG_EN, RT_LANG_COUNT } rt_lang_t;
 
@@ -38,6 +40,10 @@ typedef struct {
     size_t n_urgent;
     char personal[RT_POLICY_MAX_WORDS][RT_POLICY_WORD];
     size_t n_personal;
+    /* Each entry's search needle, normalised once by rt_lexicon_prepare when the lists are
+     * built ("" for an entry with no word); classification matches these. */
+    char urgent_needle[RT_POLICY_MAX_WORDS][RT_POLICY_NEEDLE];
+    char personal_needle[RT_POLICY_MAX_WORDS][RT_POLICY_NEEDLE];
 } rt_lexicon_t;
 
 typedef struct {

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rt_lexicon.h"
+
 #define S_MAX_LINE 4096
 #define S_SEC 1000LL
 #define S_MIN (60 * S_SEC)
@@ -568,7 +570,8 @@ static int s_key_value(s_parse_t *st, char *line) {
     return s_set_value(st, field, &keys[kidx], kidx, value, base);
 }
 
-/* Builds each language's final lists: the replacement (or default) plus the extras. */
+/* Builds each language's final lists (the replacement or default plus the extras) and their
+ * needles. */
 static int s_merge_lexicons(s_parse_t *st) {
     for (int l = 0; l < RT_LANG_COUNT; l++) {
         rt_lexicon_t *lex = &st->p->lexicons[l];
@@ -599,6 +602,7 @@ static int s_merge_lexicons(s_parse_t *st) {
                 snprintf(list[(*n)++], RT_POLICY_WORD, "%s", w);
             }
         }
+        rt_lexicon_prepare(lex);
     }
     return 0;
 }
