@@ -1,4 +1,5 @@
-/* hk_redis: async hiredis on libuv with reconnect, backoff and Lua script loading. */
+/* hk_redis: async hiredis on libuv with reconnect, backoff, Lua script and function library
+ * loading. */
 #include "hk_redis.h"
 
 #include "hk_log.h"
@@ -11,14 +12,16 @@
 #include <string.h>
 
 #define S_MAX_SCRIPTS 32
+#define S_MAX_LIBRARIES 4
 #define S_BACKOFF_MIN_MS 50
 #define S_BACKOFF_MAX_MS 3000
 
 typedef struct {
     char name[64];
-    char *body;
+    char *body; /* NULL for a function */
     char sha[41];
-    bool ro; /* read-only: run with EVALSHA_RO / EVAL_RO */
+    bool ro;     /* read-only: run with EVALSHA_RO / EVAL_RO / FCALL_RO */
+    int library; /* a function's library, else -1 */
 } s_script_t;
 
 struct hk_redis_t {
@@ -30,6 +33,8 @@ struct hk_redis_t {
     int scripts_pending;
     s_script_t scripts[S_MAX_SCRIPTS];
     int nscripts;
+    char *libraries[S_MAX_LIBRARIES];
+    int nlibraries;
     uv_timer_t retry;
     int backoff_ms;
     bool destroying;
@@ -47,7 +52,8 @@ typedef struct {
     hk_redis_t *r;
     hk_redis_reply_fn *fn;
     void *arg;
-    int script; /* -1 for plain commands */
+    int script;   /* -1 for plain commands */
+    bool retried; /* sent again after Redis lost the script or function */
     int nkeys;
     int argc;
     char **argv;
@@ -99,6 +105,27 @@ static void s_on_script_loaded(redisAsyncContext *ac, void *reply_, void *privda
     }
 }
 
+/* A library (privdata: its slot in libraries) loaded, or already there under its name. */
+static void s_on_library_loaded(redisAsyncContext *ac, void *reply_, void *privdata) {
+    hk_redis_t *r = ac->data;
+    redisReply *reply = reply_;
+    if (!r || r->destroying) {
+        return;
+    }
+    int index = (int)((char **)privdata - r->libraries);
+    r->last_answer = uv_now(r->loop);
+    bool there = reply && reply->type == REDIS_REPLY_ERROR && strstr(reply->str, "already exists");
+    if (!reply || (reply->type != REDIS_REPLY_STRING && !there)) {
+        HK_ERROR("redis.library_load_failed", "library=%d error=\"%s\"", index,
+                 reply && reply->type == REDIS_REPLY_ERROR ? reply->str : "no reply");
+        return; /* the connection stays not ready; a reconnect retries */
+    }
+    if (--r->scripts_pending == 0) {
+        r->backoff_ms = S_BACKOFF_MIN_MS;
+        s_set_ready(r, true);
+    }
+}
+
 static void s_load_scripts(hk_redis_t *r);
 
 static void s_on_auth(redisAsyncContext *ac, void *reply_, void *privdata) {
@@ -141,15 +168,24 @@ static void s_on_connect(const redisAsyncContext *ac, int status) {
 }
 
 static void s_load_scripts(hk_redis_t *r) {
-    r->scripts_pending = r->nscripts;
-    if (r->nscripts == 0) {
+    r->scripts_pending = r->nlibraries;
+    for (int i = 0; i < r->nscripts; i++) {
+        r->scripts_pending += r->scripts[i].body != NULL;
+    }
+    if (r->scripts_pending == 0) {
         r->backoff_ms = S_BACKOFF_MIN_MS;
         s_set_ready(r, true);
         return;
     }
+    for (int i = 0; i < r->nlibraries; i++) {
+        redisAsyncCommand(r->ac, s_on_library_loaded, &r->libraries[i], "FUNCTION LOAD %s",
+                          r->libraries[i]);
+    }
     for (int i = 0; i < r->nscripts; i++) {
-        redisAsyncCommand(r->ac, s_on_script_loaded, &r->scripts[i], "SCRIPT LOAD %s",
-                          r->scripts[i].body);
+        if (r->scripts[i].body) {
+            redisAsyncCommand(r->ac, s_on_script_loaded, &r->scripts[i], "SCRIPT LOAD %s",
+                              r->scripts[i].body);
+        }
     }
 }
 
@@ -238,6 +274,7 @@ int hk_redis_script(hk_redis_t *r, const char *name, const char *body) {
     s->body = strdup(body);
     assert(s->body);
     s->ro = false;
+    s->library = -1;
     return r->nscripts++;
 }
 
@@ -245,6 +282,24 @@ int hk_redis_script_ro(hk_redis_t *r, const char *name, const char *body) {
     int handle = hk_redis_script(r, name, body);
     r->scripts[handle].ro = true;
     return handle;
+}
+
+int hk_redis_library(hk_redis_t *r, const char *code) {
+    assert(r && !r->started && r->nlibraries < S_MAX_LIBRARIES && code);
+    r->libraries[r->nlibraries] = strdup(code);
+    assert(r->libraries[r->nlibraries]);
+    return r->nlibraries++;
+}
+
+int hk_redis_function(hk_redis_t *r, int library, const char *name, bool ro) {
+    assert(r && !r->started && r->nscripts < S_MAX_SCRIPTS);
+    assert(library >= 0 && library < r->nlibraries && strlen(name) < sizeof r->scripts[0].name);
+    s_script_t *s = &r->scripts[r->nscripts];
+    snprintf(s->name, sizeof s->name, "%s", name);
+    s->body = NULL;
+    s->ro = ro;
+    s->library = library;
+    return r->nscripts++;
 }
 
 void hk_redis_on_state(hk_redis_t *r, hk_redis_state_fn *fn, void *arg) {
@@ -276,9 +331,15 @@ static void s_on_reply(redisAsyncContext *ac, void *reply_, void *privdata) {
     if (reply) {
         r->last_answer = uv_now(r->loop);
     }
-    if (reply && req->script >= 0 && reply->type == REDIS_REPLY_ERROR &&
-        strncmp(reply->str, "NOSCRIPT", 8) == 0 && !r->destroying) {
-        HK_WARN("redis.noscript", "script=%s action=eval", r->scripts[req->script].name);
+    /* Redis lost the script (SCRIPT FLUSH, a new server): EVAL it; or lost the function's
+     * library: load it and call again, once. */
+    if (reply && req->script >= 0 && !req->retried && reply->type == REDIS_REPLY_ERROR &&
+        (strncmp(reply->str, "NOSCRIPT", 8) == 0 ||
+         strncmp(reply->str, "ERR Function not found", 22) == 0) &&
+        !r->destroying) {
+        HK_WARN("redis.noscript", "script=%s action=%s", r->scripts[req->script].name,
+                r->scripts[req->script].body ? "eval" : "load_library");
+        req->retried = true;
         if (s_send(r, req, false) == 0) {
             return;
         }
@@ -290,7 +351,17 @@ static void s_on_reply(redisAsyncContext *ac, void *reply_, void *privdata) {
     free(req);
 }
 
-/* Sends EVALSHA sha (or EVAL body) nkeys args..., or the plain command. */
+static void s_on_library_reloaded(redisAsyncContext *ac, void *reply_, void *privdata) {
+    (void)privdata;
+    hk_redis_t *r = ac->data;
+    redisReply *reply = reply_;
+    if (r && reply && reply->type == REDIS_REPLY_ERROR && !strstr(reply->str, "already exists")) {
+        HK_ERROR("redis.library_load_failed", "error=\"%s\"", reply->str);
+    }
+}
+
+/* Sends EVALSHA sha (or EVAL body) nkeys args..., FCALL function nkeys args... (after loading
+ * its library again when !by_sha), or the plain command. */
 static int s_send(hk_redis_t *r, s_req_t *req, bool by_sha) {
     if (!r->ac) {
         return -1;
@@ -304,8 +375,17 @@ static int s_send(hk_redis_t *r, s_req_t *req, bool by_sha) {
         size_t lens[req->argc + 3];
         char nkeys[16];
         s_script_t *s = &r->scripts[req->script];
-        argv[0] = by_sha ? (s->ro ? "EVALSHA_RO" : "EVALSHA") : (s->ro ? "EVAL_RO" : "EVAL");
-        argv[1] = by_sha ? s->sha : s->body;
+        if (!s->body) {
+            if (!by_sha) { /* pipelined: Redis loads the library before it runs the call */
+                redisAsyncCommand(r->ac, s_on_library_reloaded, NULL, "FUNCTION LOAD %s",
+                                  r->libraries[s->library]);
+            }
+            argv[0] = s->ro ? "FCALL_RO" : "FCALL";
+            argv[1] = s->name;
+        } else {
+            argv[0] = by_sha ? (s->ro ? "EVALSHA_RO" : "EVALSHA") : (s->ro ? "EVAL_RO" : "EVAL");
+            argv[1] = by_sha ? s->sha : s->body;
+        }
         snprintf(nkeys, sizeof nkeys, "%d", req->nkeys);
         argv[2] = nkeys;
         for (int i = 0; i < 3; i++) {
@@ -338,6 +418,7 @@ static s_req_t *s_req_new(hk_redis_t *r, int script, int nkeys, int argc, const 
     req->fn = fn;
     req->arg = arg;
     req->script = script;
+    req->retried = false;
     req->nkeys = nkeys;
     req->argc = argc;
     req->argv = (char **)(req + 1);
@@ -384,6 +465,9 @@ static void s_on_watchdog_closed(uv_handle_t *h) {
     hk_redis_t *r = h->data;
     for (int i = 0; i < r->nscripts; i++) {
         free(r->scripts[i].body);
+    }
+    for (int i = 0; i < r->nlibraries; i++) {
+        free(r->libraries[i]);
     }
     free(r);
 }

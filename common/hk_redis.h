@@ -1,6 +1,7 @@
 /* hk_redis: the one module that owns Redis connections. An async hiredis connection on the
- * libuv loop that reconnects with exponential backoff, loads the service's Lua scripts on
- * every (re)connect, and runs them by SHA (falling back to EVAL if Redis lost them). */
+ * libuv loop that reconnects with exponential backoff, loads the service's Lua scripts and
+ * function libraries on every (re)connect, and runs scripts by SHA (falling back to EVAL if
+ * Redis lost them) and functions with FCALL (loading their library again if Redis lost it). */
 #ifndef HK_REDIS_H
 #define HK_REDIS_H
 
@@ -33,6 +34,16 @@ int hk_redis_script(hk_redis_t *r, const char *name, const char *body);
  * it is given as written). The script must not call a write command. */
 int hk_redis_script_ro(hk_redis_t *r, const char *name, const char *body);
 
+/* Registers a Redis function library (code copied; it starts "#!lua name=NAME") before start;
+ * returns its handle (>= 0). It is loaded on every connect; a library of that name already in
+ * Redis counts as loaded (name it by its version, so that two releases can share a Redis). */
+int hk_redis_library(hk_redis_t *r, const char *code);
+
+/* Registers function name of library (a handle of hk_redis_library) before start; returns a
+ * handle for hk_redis_eval, which runs it with FCALL (FCALL_RO when ro: the function must
+ * then be registered with the no-writes flag). */
+int hk_redis_function(hk_redis_t *r, int library, const char *name, bool ro);
+
 void hk_redis_on_state(hk_redis_t *r, hk_redis_state_fn *fn, void *arg);
 
 /* Connects (and keeps reconnecting with backoff until destroyed). A connection that leaves
@@ -46,8 +57,9 @@ void hk_redis_start(hk_redis_t *r);
 
 bool hk_redis_ready(const hk_redis_t *r);
 
-/* Runs script with nkeys keys followed by arguments (argv[0..argc-1], binary safe).
- * Returns 0 when queued (fn is then called exactly once), -1 when not ready. */
+/* Runs script (a handle of hk_redis_script[_ro] or hk_redis_function) with nkeys keys followed by
+ * arguments (argv[0..argc-1], binary safe). Returns 0 when queued (fn is then called exactly once),
+ * -1 when not ready. */
 int hk_redis_eval(hk_redis_t *r, int script, int nkeys, int argc, const char **argv,
                   const size_t *argvlen, hk_redis_reply_fn *fn, void *arg);
 

@@ -13,7 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *rt_lua_get(const char *name);
+const char *rt_lua_library(void);
+const char *rt_lua_function(const char *name);
 
 #define S_TIMER_BATCH "200"
 #define S_HELD_BATCH "500"
@@ -116,8 +117,8 @@ long long rt_reply_int(const redisReply *r, size_t i) {
 
 void rt_publish_script_events(rt_engine_t *e, const char *tenant, const redisReply *r) {
     if (r && r->type == REDIS_REPLY_ARRAY && r->elements > 4 &&
-        r->element[4]->type == REDIS_REPLY_STRING && r->element[4]->len > 2) {
-        rt_events_publish_json(e->events, tenant, r->element[4]->str, r->element[4]->len);
+        r->element[4]->type == REDIS_REPLY_ARRAY && r->element[4]->elements > 0) {
+        rt_events_publish_reply(e->events, tenant, r->element[4]);
     }
 }
 
@@ -266,10 +267,11 @@ rt_engine_t *rt_engine_new(hk_service_t *svc, rt_events_t *events, rt_policy_sto
     e->policies = policies;
     e->opts = *opts;
     snprintf(e->instance, sizeof e->instance, "%s", hk_service_config(svc)->instance);
+    int library = hk_redis_library(e->redis, rt_lua_library());
     for (int i = 0; i < RT_NSCRIPTS; i++) {
-        const char *body = rt_lua_get(s_script_names[i]);
-        assert(body);
-        e->scripts[i] = hk_redis_script(e->redis, s_script_names[i], body);
+        const char *function = rt_lua_function(s_script_names[i]);
+        assert(function);
+        e->scripts[i] = hk_redis_function(e->redis, library, function, false);
     }
     e->tenants = hk_strmap_new();
     uv_timer_init(hk_service_loop(svc), &e->timers);

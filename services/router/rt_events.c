@@ -6,7 +6,7 @@
 #include "hk_log.h"
 #include "hk_zsock.h"
 
-#include <jansson.h>
+#include <hiredis/hiredis.h>
 
 #include <assert.h>
 #include <errno.h>
@@ -110,23 +110,22 @@ void rt_events_publish(rt_events_t *ev, const rt_event_t *e) {
     s_publish(ev, topic, &env);
 }
 
-static const char *s_item(json_t *arr, size_t i) {
-    const char *v = json_string_value(json_array_get(arr, i));
-    return v ? v : "";
+/* Element i of a script's event array as text ("" when absent or not text). */
+static const char *s_item(const redisReply *item, size_t i) {
+    const redisReply *v = i < item->elements ? item->element[i] : NULL;
+    return v && (v->type == REDIS_REPLY_STRING || v->type == REDIS_REPLY_STATUS) ? v->str : "";
 }
 
-void rt_events_publish_json(rt_events_t *ev, const char *tenant, const char *json, size_t len) {
-    json_error_t jerr;
-    json_t *root = json_loadb(json, len, 0, &jerr);
-    if (!json_is_array(root)) {
-        HK_ERROR("events.bad_script_events", "tenant=%s error=\"%s\"", tenant, jerr.text);
-        json_decref(root);
+void rt_events_publish_reply(rt_events_t *ev, const char *tenant, const redisReply *events) {
+    if (!events || events->type != REDIS_REPLY_ARRAY) {
+        HK_ERROR("events.bad_script_events", "tenant=%s type=%d", tenant,
+                 events ? events->type : -1);
         return;
     }
-    size_t i;
-    json_t *item;
-    json_array_foreach(root, i, item) {
-        if (!json_is_array(item) || json_array_size(item) < 7) {
+    for (size_t i = 0; i < events->elements; i++) {
+        const redisReply *item = events->element[i];
+        if (item->type != REDIS_REPLY_ARRAY || item->elements < 7 ||
+            item->element[5]->type != REDIS_REPLY_INTEGER) {
             HK_ERROR("events.bad_script_event", "tenant=%s index=%zu", tenant, i);
             continue;
         }
@@ -136,12 +135,11 @@ void rt_events_publish_json(rt_events_t *ev, const char *tenant, const char *jso
                         .agent_id = s_item(item, 2),
                         .state = s_item(item, 3),
                         .queue = s_item(item, 4),
-                        .rev = (uint64_t)json_integer_value(json_array_get(item, 5)),
+                        .rev = (uint64_t)item->element[5]->integer,
                         .detail = s_item(item, 6),
                         .payload = s_item(item, 7)};
         rt_events_publish(ev, &e);
     }
-    json_decref(root);
 }
 
 uint64_t rt_events_seq(const rt_events_t *ev) {

@@ -5,6 +5,7 @@
 #ifndef RT_EVENTS_H
 #define RT_EVENTS_H
 
+#include <hiredis/hiredis.h>
 #include <stdint.h>
 #include <uv.h>
 
@@ -32,9 +33,10 @@ typedef struct {
 /* Publishes one event (fields may be NULL) with the next seq of this publisher. */
 void rt_events_publish(rt_events_t *ev, const rt_event_t *e);
 
-/* Publishes a JSON array of script events [[kind, contact, agent, state, queue, rev,
- * detail, payload], ...] for tenant; malformed entries are logged and skipped. */
-void rt_events_publish_json(rt_events_t *ev, const char *tenant, const char *json, size_t len);
+/* Publishes a script's events, an array reply of [kind, contact, agent, state, queue, rev,
+ * detail, payload] arrays (rev an integer), for tenant; malformed entries are logged and
+ * skipped. */
+void rt_events_publish_reply(rt_events_t *ev, const char *tenant, const redisReply *events);
 
 uint64_t rt_events_seq(const rt_events_t *ev);
 

@@ -642,6 +642,13 @@ if command -v redis-server >/dev/null 2>&1 && command -v redis-cli >/dev/null 2>
         acl_check deny hetki-router "change the configuration" config set appendfsync no
         beat_args=(--eval "$beat" "${reg[@]}" ',' test acl 3000 ep tcp://x:1)
         list_args=(--eval "$lst" "${reg[0]}" ',' '' 'hk:{registry}:inst:')
+        lib=$'#!lua name=acltest\nredis.register_function("acltest_get", function(k) return redis.call("GET", k[1]) end)'
+        acl_check allow hetki-router "load its function library" function load "$lib"
+        acl_check allow hetki-router "call its functions" fcall acltest_get 1 'hk:{acltest}:x'
+        acl_check deny hetki-router "call a function on other keys" fcall acltest_get 1 other:x
+        acl_check deny hetki-router "delete function libraries" function flush
+        acl_check deny hetki-gateway "load a function library" function load replace "$lib"
+        acl_check deny hetki-gateway "call functions" fcall acltest_get 1 'hk:{registry}:x'
         acl_check allow hetki-router "register" "${beat_args[@]}"
         acl_check allow hetki-router "list the registry" "${list_args[@]}"
         acl_check allow hetki-gateway "register" "${beat_args[@]}"

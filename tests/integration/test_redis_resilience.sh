@@ -4,7 +4,9 @@
 # ready (and say why); the right ones work for the router and the CLI; a router started
 # before Redis connects once Redis is up; a Redis that stops
 # answering (SIGSTOP) is dropped after the stall limit instead of holding requests forever,
-# and a contact submitted meanwhile is acked once Redis answers again, nothing lost.
+# and a contact submitted meanwhile is acked once Redis answers again, nothing lost; a Redis
+# that lost the router's function library and scripts (FUNCTION FLUSH, SCRIPT FLUSH) gets
+# them again on the next call, which is answered as if nothing had happened.
 set -u
 
 BUILD=${1:?usage: test_redis_resilience.sh BUILD_DIR}
@@ -126,6 +128,23 @@ else
 fi
 stored=$(redis-cli -p "$REDIS_PORT" -a s3cret --no-auth-warning ZCARD "hk:{res}:contacts")
 [ "$stored" = 2 ] || fail "expected 2 stored contacts, found $stored"
+
+# Redis loses the router's functions and scripts under a running router (an operator's
+# FUNCTION FLUSH, a Redis replaced by an empty one without a reconnect being noticed).
+rcli() { redis-cli -p "$REDIS_PORT" -a s3cret --no-auth-warning "$@"; }
+[ "$(rcli FUNCTION LIST | grep -c '^rt_lua_')" = 1 ] || fail "the router's library is not loaded"
+rcli FUNCTION FLUSH >/dev/null
+rcli SCRIPT FLUSH >/dev/null
+[ -z "$(rcli FUNCTION LIST)" ] || fail "FUNCTION FLUSH left functions"
+HETKI_ROUTER_ENDPOINT=tcp://127.0.0.1:$BUS_PORT "$BIN/hetki" send --tenant res --channel chat \
+    --text "after the flush" --dedupe-key flushed-1 --timeout-ms 10000 >"$TMP/send3.out" 2>&1 ||
+    fail "the contact after FUNCTION FLUSH was not acked: $(cat "$TMP/send3.out")"
+grep -q "duplicate=0" "$TMP/send3.out" || fail "unexpected answer: $(cat "$TMP/send3.out")"
+grep -q "event=redis.noscript.*action=load_library" "$TMP/router.log" ||
+    fail "no redis.noscript action=load_library logged"
+[ "$(rcli FUNCTION LIST | grep -c '^rt_lua_')" = 1 ] || fail "the library was not loaded again"
+stored=$(rcli ZCARD "hk:{res}:contacts")
+[ "$stored" = 3 ] || fail "expected 3 stored contacts after the flush, found $stored"
 
 if [ "$FAILED" = 0 ]; then
     echo "PASS: redis auth and stall handling"

@@ -1,5 +1,9 @@
--- _prelude: helpers shared by the routing scripts; the build puts this text in front of each
--- script (cmake/embed_lua.cmake), so every transition is still one atomic EVALSHA.
+-- _prelude: helpers shared by the routing scripts. The build (cmake/embed_lua.cmake) makes one
+-- Redis function library of this text and every script: each script is a function of that
+-- library, called with FCALL, so every transition is still one atomic call, and this text
+-- (its ~45 functions) is instantiated once when the library is loaded instead of on every
+-- call. Each script's body starts with begin(KEYS, ARGV), which sets the per-call state below.
+-- (The build also makes each script an EVAL-able text: this prelude, begin, the body.)
 --
 -- Conventions for every routing script:
 --   KEYS[1]  any key of the tenant (hk:{t}:...): its hash tag routes the script; every key the
@@ -7,21 +11,47 @@
 --   ARGV[1]  now, unix ms (the router's clock: real or virtual)
 --   ARGV[2]  the tenant's policy numbers as JSON (see rt_engine.c, s_params_json)
 --   ARGV[3]  the calling router instance (for the trail)
--- Scripts return { error code, error text, agent state, contact state, events JSON, ... } where
--- error code 0 is success and the events are published by the caller.
-local T = string.match(KEYS[1], '^(hk:{[^}]*}:)')
-local NOW = tonumber(ARGV[1])
-local NOW_TEXT = ARGV[1] -- for text: no number formatting
--- The policy numbers are decoded on first use: scripts that need none skip the cost.
-local P = setmetatable({}, { __index = function(t, k)
-  setmetatable(t, nil)
-  for name, value in pairs(cjson.decode(ARGV[2])) do
-    rawset(t, name, value)
+-- Scripts return { error code, error text, agent state, contact state, events, ... } where
+-- error code 0 is success and the events (an array of event arrays, see event) are published
+-- by the caller.
+
+-- Per-call state, set by begin: the tenant's key prefix, the time, the policy numbers, the
+-- calling router, the sender of a command (ARGV[4] of command scripts), the events and writes
+-- gathered for the end of the call.
+local T, NOW, NOW_TEXT, P, ROUTER, SENDER
+local EVENTS, PENDING_EVENTS, TRAILS, CMD_ID
+
+-- The policy numbers, decoded on first use (scripts that need none skip the cost) and kept
+-- by their JSON text while the library stays loaded: the same policy is decoded once, not
+-- on every call. Scripts only read P.
+local P_DECODED, P_CACHED = {}, 0
+local function policy(json)
+  local p = P_DECODED[json]
+  if p then
+    return p
   end
-  return rawget(t, k)
-end })
-local ROUTER = ARGV[3]
-local EVENTS = {}
+  return setmetatable({}, { __index = function(t, k)
+    setmetatable(t, nil)
+    for name, value in pairs(cjson.decode(json)) do
+      rawset(t, name, value)
+    end
+    if P_CACHED >= 64 then -- many tenants or policy versions: start over
+      P_DECODED, P_CACHED = {}, 0
+    end
+    P_DECODED[json], P_CACHED = t, P_CACHED + 1
+    return rawget(t, k)
+  end })
+end
+
+local function begin(keys, argv)
+  T = string.match(keys[1], '^(hk:{[^}]*}:)')
+  NOW = tonumber(argv[1])
+  NOW_TEXT = argv[1] -- for text: no number formatting
+  P = policy(argv[2])
+  ROUTER, SENDER = argv[3], argv[4]
+  EVENTS, PENDING_EVENTS, TRAILS, CMD_ID = {}, {}, {}, ''
+end
+
 local LANGS = { 'fi', 'sv', 'en', 'any' }
 local E_OK, E_INVALID, E_NOT_FOUND, E_NOT_YOURS, E_CAPACITY, E_STATE = 0, 1, 5, 6, 7, 8
 
@@ -56,8 +86,7 @@ end
 -- A change everyone watching the tenant should hear about; rev orders it against snapshots.
 -- The revs of all the events of a call are taken with one INCRBY when the call ends (flush),
 -- and the trail lines of each contact are written with one RPUSH: fewer Redis calls, the same
--- atomic step. EVENTS is what the caller encodes (contact_intake: one contact's events).
-local PENDING_EVENTS = {}
+-- atomic step. EVENTS is what the script returns (contact_intake: one contact's events).
 local function event(kind, cid, aid, state, queue, detail, payload)
   local e = { kind, cid or '', aid or '', state or '', queue or '', 0, detail or '', payload or '' }
   EVENTS[#EVENTS + 1] = e
@@ -81,7 +110,6 @@ local function gather(lists, name, a, b)
 end
 
 -- The decision trail of a contact (hetki explain), written by flush, at most 500 lines kept.
-local TRAILS = {}
 local function trail(cid, what)
   gather(TRAILS, cid, NOW_TEXT .. ' ' .. what)
 end
@@ -353,16 +381,15 @@ end
 -- Commands carry an id; a resent command gets the first answer again (events not repeated).
 -- The cache is per sender (ARGV[4]: the agent, or the contact for a customer's answer), so
 -- one sender's id never answers for another.
-local CMD_ID = ''
 local function cmd_begin(id)
   CMD_ID = id or ''
   if CMD_ID == '' then
     return nil
   end
-  local cached = redis.call('GET', key('cmd', ARGV[4], CMD_ID))
+  local cached = redis.call('GET', key('cmd', SENDER, CMD_ID))
   if cached then
     local r = cjson.decode(cached)
-    r[5] = '[]'
+    r[5] = {}
     return r
   end
   return nil
@@ -370,9 +397,9 @@ end
 
 local function result(code, text, astate, cstate)
   flush()
-  local r = { code, text or '', astate or '', cstate or '', cjson.encode(EVENTS) }
+  local r = { code, text or '', astate or '', cstate or '', EVENTS }
   if CMD_ID ~= '' then
-    redis.call('SET', key('cmd', ARGV[4], CMD_ID), cjson.encode(r), 'EX', 86400)
+    redis.call('SET', key('cmd', SENDER, CMD_ID), cjson.encode(r), 'EX', 86400)
   end
   return r
 end

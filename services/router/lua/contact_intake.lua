@@ -21,7 +21,7 @@
 --   the contact hash.
 -- Returns { 0, '', '', '', '', M, result 1, ..., result M } where a result is
 -- { 0, '', '', state, events, contact id, duplicate 0|1, estimated wait ms, decision index
--- 0..15, customer id } or, for a duplicate, { 0, '', '', state, '[]', contact id, 1, 0, class,
+-- 0..15, customer id } or, for a duplicate, { 0, '', '', state, {}, contact id, 1, 0, class,
 -- score, target, queue, reasons }: the same dedupe key always yields the first contact.
 
 local M = tonumber(ARGV[4])
@@ -125,7 +125,7 @@ end
 local function answer_duplicate(existing)
   local h = redis.call('HMGET', contact_key(existing), 'state', 'class', 'score', 'target',
     'queue', 'reasons')
-  return { 0, '', '', h[1] or '', '[]', existing, 1, 0, h[2] or '', h[3] or '0', h[4] or '',
+  return { 0, '', '', h[1] or '', {}, existing, 1, 0, h[2] or '', h[3] or '0', h[4] or '',
     h[5] or '', h[6] or '' }
 end
 
@@ -281,11 +281,5 @@ for _, w in ipairs(WAITING) do
   local ahead = redis.call('ZRANK', queue_key(w[3], w[4]), w[2]) or 0
   local b = handle_basis(w[3])
   results[6 + w[1]][8] = math.floor((math.floor(ahead / b.staff) + 1) * b.handle)
-end
-for i = 1, M do
-  local r = results[6 + i]
-  if type(r[5]) == 'table' then
-    r[5] = cjson.encode(r[5])
-  end
 end
 return results

@@ -21,4 +21,4 @@ local f = redis.call('HMGET', ck, 'vulnerable', 'vip')
 event('customer.flags', '', '', '', '', 'customer=' .. cust .. ' vulnerable=' .. (f[1] or '0') ..
   ' vip=' .. (f[2] or '0'))
 flush()
-return { 0, '', '', '', cjson.encode(EVENTS), cust, f[1] or '0', f[2] or '0' }
+return { 0, '', '', '', EVENTS, cust, f[1] or '0', f[2] or '0' }

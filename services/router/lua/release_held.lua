@@ -18,4 +18,4 @@ for queue in pairs(touched) do
   match(queue, 20)
 end
 flush()
-return { 0, '', '', '', cjson.encode(EVENTS), #held }
+return { 0, '', '', '', EVENTS, #held }

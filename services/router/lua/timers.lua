@@ -53,4 +53,4 @@ for _, member in ipairs(due) do
   end
 end
 flush()
-return { 0, '', '', '', cjson.encode(EVENTS), #due }
+return { 0, '', '', '', EVENTS, #due }
