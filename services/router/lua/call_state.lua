@@ -17,7 +17,7 @@ if cached then
   return cached
 end
 local cid, state, aid, detail, gateway = ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
-local c = hgetall(contact_key(cid))
+local c = load_contact(cid)
 if not c then
   return result(E_NOT_FOUND, 'unknown contact ' .. cid)
 end

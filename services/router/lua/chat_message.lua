@@ -8,7 +8,7 @@
 -- ARGV[12] the human chat queue
 local sender, cid, session, mid, kind, aid, text =
   ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10]
-local c = hgetall(contact_key(cid))
+local c = load_contact(cid)
 if not c then
   return result(E_NOT_FOUND, 'unknown contact ' .. cid)
 end

@@ -8,7 +8,7 @@ if cached then
   return cached
 end
 local cid, confirmed = ARGV[4], ARGV[5] == '1'
-local c = hgetall(contact_key(cid))
+local c = load_contact(cid)
 if not c then
   return result(E_NOT_FOUND, 'unknown contact ' .. cid)
 end

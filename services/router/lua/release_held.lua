@@ -7,7 +7,7 @@ local by_target = { voice = ARGV[5], callback = ARGV[5], human_chat = ARGV[6], a
 local touched = {}
 for _, cid in ipairs(held) do
   redis.call('ZREM', key('held'), cid)
-  local c = hgetall(contact_key(cid))
+  local c = load_contact(cid)
   if c and c.state == 'held' then
     local queue = by_target[c.target or 'async'] or ARGV[7]
     enqueue(cid, c, queue, 'tenant_active')

@@ -7,7 +7,7 @@ local due = redis.call('ZRANGEBYSCORE', key('timers'), '-inf', NOW, 'LIMIT', 0, 
 for _, member in ipairs(due) do
   redis.call('ZREM', key('timers'), member)
   local kind, id = string.match(member, '^([^|]+)|(.*)$')
-  local c = (kind ~= 'recovery') and hgetall(contact_key(id)) or nil
+  local c = (kind ~= 'recovery') and load_contact(id) or nil
   if kind == 'lease' and c and c.state == 'offered' and num(c.offer_until) <= NOW then
     local aid = c.offer_agent
     local a = release(id, c, aid)
