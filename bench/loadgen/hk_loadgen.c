@@ -9,6 +9,7 @@
 #include "hk_clock.h"
 #include "hk_config.h"
 #include "hk_curve.h"
+#include "hk_fmt.h"
 #include "hk_log.h"
 #include "hk_registry.h"
 #include "hk_submit.h"
@@ -97,18 +98,9 @@ static void s_on_ack(const Hetki__V1__Ack *ack, const char *error, void *arg) {
 
 /* Writes head, n in decimal and tail into buf (len bytes), cut to fit as snprintf would. */
 static void s_numbered(char *buf, size_t len, const char *head, long n, const char *tail) {
-    char digits[24];
-    size_t d = sizeof digits;
-    unsigned long u = n < 0 ? 0UL - (unsigned long)n : (unsigned long)n;
-    do {
-        digits[--d] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u > 0);
-    if (n < 0) {
-        digits[--d] = '-';
-    }
-    const char *part[3] = {head, digits + d, tail};
-    size_t plen[3] = {strlen(head), sizeof digits - d, strlen(tail)};
+    char digits[HK_FMT_LONG_MAX];
+    const char *part[3] = {head, digits, tail};
+    size_t plen[3] = {strlen(head), hk_fmt_long(digits, n), strlen(tail)};
     size_t at = 0;
     for (int i = 0; i < 3; i++) {
         size_t k = plen[i] < len - 1 - at ? plen[i] : len - 1 - at;

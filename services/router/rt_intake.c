@@ -9,6 +9,7 @@
 #include "rt_engine_int.h"
 
 #include "hk_clock.h"
+#include "hk_fmt.h"
 #include "hk_id.h"
 #include "hk_log.h"
 #include "hk_metrics.h"
@@ -451,17 +452,8 @@ static void s_put_reasons(s_text_t *t, const char *const *reasons, size_t from, 
 
 /* Appends v in decimal (as "%d" would). */
 static void s_put_int(s_text_t *t, int v) {
-    char digits[12];
-    size_t n = sizeof digits;
-    unsigned u = v < 0 ? 0u - (unsigned)v : (unsigned)v;
-    do {
-        digits[--n] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u > 0);
-    if (v < 0) {
-        digits[--n] = '-';
-    }
-    s_putn(t, digits + n, sizeof digits - n);
+    char digits[HK_FMT_LONG_MAX];
+    s_putn(t, digits, hk_fmt_long(digits, v));
 }
 
 /* The 16 decisions as the script's one "decisions" argument: the base reasons (the signals
