@@ -11,8 +11,6 @@
 
 #include "hk_log.h"
 
-#define S_HEADERS_MAX 4096 /* bytes of response headers */
-
 struct hk_admin_t {
     struct lws_vhost *vhost; /* NULL once lws finalized it */
     hk_metrics_t *metrics;
@@ -25,31 +23,17 @@ struct hk_admin_t {
 };
 
 /* Per-connection state: the response being written. */
-typedef struct {
-    char *body; /* malloc'd */
-    size_t len;
-    size_t sent;
-    unsigned int status;
-    const char *content_type;
-    int responding;   /* a response is pending or being written */
-    int wait_body;    /* answer once the request body has been read */
-    int headers_sent; /* status line and headers are out */
-    int head_only;    /* HEAD request: headers, no body */
-    int close_after;  /* close the connection after this response */
-} s_pss_t;
-
-static void s_pss_reset(s_pss_t *pss) {
-    free(pss->body);
-    memset(pss, 0, sizeof *pss);
-}
+/* Per-connection state: the response being written (its body owned). */
+typedef hk_web_response_t s_pss_t;
 
 /* Sets the response (body copied from text) and marks it pending. */
 static int s_respond(s_pss_t *pss, unsigned int status, const char *content_type,
                      const char *text) {
-    pss->body = strdup(text);
-    if (!pss->body) {
+    pss->owned = strdup(text);
+    if (!pss->owned) {
         return -1;
     }
+    pss->body = pss->owned;
     pss->len = strlen(text);
     pss->status = status;
     pss->content_type = content_type;
@@ -64,6 +48,7 @@ static int s_respond_metrics(hk_admin_t *self, s_pss_t *pss) {
         return s_respond(pss, HTTP_STATUS_INTERNAL_SERVER_ERROR, "text/plain",
                          "metrics unavailable\n");
     }
+    pss->owned = text;
     pss->body = text;
     pss->len = strlen(text);
     pss->status = HTTP_STATUS_OK;
@@ -83,25 +68,15 @@ static int s_respond_ready(hk_admin_t *self, s_pss_t *pss) {
     return s_respond(pss, HTTP_STATUS_SERVICE_UNAVAILABLE, "text/plain", text);
 }
 
-/* Content-Length of the request, 0 when absent or unreadable. */
-static long long s_request_length(struct lws *wsi) {
-    char value[32];
-    if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0 ||
-        lws_hdr_copy(wsi, value, sizeof value, WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0) {
-        return 0;
-    }
-    return strtoll(value, NULL, 10);
-}
-
 /* LWS_CALLBACK_HTTP: decides the response; writing waits for the writeable callback. */
 static int s_on_request(struct lws *wsi, s_pss_t *pss, const char *uri) {
     hk_admin_t *self = lws_vhost_user(lws_get_vhost(wsi));
     int rc = 0;
-    s_pss_reset(pss);
+    hk_web_response_reset(pss);
     if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) <= 0) {
         pss->close_after = 1;
         pss->head_only = lws_hdr_total_length(wsi, WSI_TOKEN_HEAD_URI) > 0;
-        pss->wait_body = s_request_length(wsi) > 0;
+        pss->wait_body = hk_web_request_length(wsi) > 0;
         rc = s_respond(pss, HTTP_STATUS_METHOD_NOT_ALLOWED, "text/plain", "method not allowed\n");
     } else if (!self || self->destroying) {
         pss->close_after = 1;
@@ -125,50 +100,20 @@ static int s_on_request(struct lws *wsi, s_pss_t *pss, const char *uri) {
     return 0;
 }
 
-/* LWS_CALLBACK_HTTP_WRITEABLE: one write per call, headers first, then body chunks. */
-static int s_on_writeable(struct lws *wsi, s_pss_t *pss) {
-    unsigned char buf[LWS_PRE + S_HEADERS_MAX];
-    if (!pss->responding || pss->wait_body) {
-        return 0;
+/* The admin endpoint's own response headers: never cached; a 405 says what is allowed. */
+static int s_headers(struct lws *wsi, const hk_web_response_t *r, unsigned char **p,
+                     unsigned char *end, void *arg) {
+    (void)arg;
+    if (lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
+                                    (const unsigned char *)"no-store", 8, p, end)) {
+        return -1;
     }
-    if (!pss->headers_sent) {
-        unsigned char *start = buf + LWS_PRE;
-        unsigned char *p = start;
-        unsigned char *end = buf + sizeof buf - 1;
-        if (lws_add_http_common_headers(wsi, pss->status, pss->content_type, pss->len, &p, end) ||
-            lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
-                                        (const unsigned char *)"no-store", 8, &p, end)) {
-            return -1;
-        }
-        if (pss->status == HTTP_STATUS_METHOD_NOT_ALLOWED &&
-            lws_add_http_header_by_name(
-                wsi, (const unsigned char *)"allow:", (const unsigned char *)"GET", 3, &p, end)) {
-            return -1;
-        }
-        if (pss->close_after &&
-            lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION, (const unsigned char *)"close",
-                                         5, &p, end)) {
-            return -1;
-        }
-        if (lws_finalize_write_http_header(wsi, start, &p, end)) {
-            return -1;
-        }
-        pss->headers_sent = 1;
-        if (pss->head_only || pss->len == 0) {
-            pss->sent = pss->len;
-        } else {
-            lws_callback_on_writable(wsi);
-            return 0;
-        }
-    } else {
-        int more = hk_web_write_body(wsi, pss->body, pss->len, &pss->sent);
-        if (more != 0) {
-            return more < 0 ? -1 : 0;
-        }
+    if (r->status == HTTP_STATUS_METHOD_NOT_ALLOWED &&
+        lws_add_http_header_by_name(
+            wsi, (const unsigned char *)"allow:", (const unsigned char *)"GET", 3, p, end)) {
+        return -1;
     }
-    int close_after = pss->close_after;
-    s_pss_reset(pss);
-    return hk_web_transaction_done(wsi, close_after);
+    return 0;
 }
 
 static int s_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
@@ -181,17 +126,16 @@ static int s_callback(struct lws *wsi, enum lws_callback_reasons reason, void *u
     case LWS_CALLBACK_HTTP_BODY:
         return 0; /* a request body is read and ignored */
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-        if (pss && pss->wait_body) {
-            pss->wait_body = 0;
-            lws_callback_on_writable(wsi);
+        if (pss) {
+            hk_web_response_body_read(wsi, pss);
         }
         return 0;
     case LWS_CALLBACK_HTTP_WRITEABLE:
-        return pss ? s_on_writeable(wsi, pss) : -1;
+        return pss ? hk_web_response_write(wsi, pss, s_headers, NULL) : -1;
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
     case LWS_CALLBACK_CLOSED_HTTP:
         if (pss) {
-            s_pss_reset(pss);
+            hk_web_response_reset(pss);
         }
         return 0;
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:

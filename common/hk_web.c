@@ -184,18 +184,61 @@ hk_web_t *hk_web_new(uv_loop_t *loop) {
     return self;
 }
 
-#define S_BODY_CHUNK 8192 /* body bytes per writeable callback */
+#define S_BODY_CHUNK 8192  /* body bytes per writeable callback */
+#define S_HEADERS_MAX 4096 /* bytes of response headers */
 
-int hk_web_write_body(struct lws *wsi, const char *body, size_t len, size_t *sent) {
+long long hk_web_request_length(struct lws *wsi) {
+    char value[32];
+    if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0 ||
+        lws_hdr_copy(wsi, value, sizeof value, WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0) {
+        return 0;
+    }
+    return strtoll(value, NULL, 10);
+}
+
+void hk_web_response_reset(hk_web_response_t *r) {
+    free(r->owned);
+    memset(r, 0, sizeof *r);
+}
+
+void hk_web_response_body_read(struct lws *wsi, hk_web_response_t *r) {
+    if (r->wait_body) {
+        r->wait_body = 0;
+        lws_callback_on_writable(wsi);
+    }
+}
+
+static int s_write_headers(struct lws *wsi, const hk_web_response_t *r, hk_web_headers_fn *headers,
+                           void *arg) {
+    unsigned char buf[LWS_PRE + S_HEADERS_MAX];
+    unsigned char *start = buf + LWS_PRE;
+    unsigned char *p = start;
+    unsigned char *end = buf + sizeof buf - 1;
+    if (lws_add_http_common_headers(wsi, r->status, r->content_type, r->len, &p, end) ||
+        (headers && headers(wsi, r, &p, end, arg))) {
+        return -1;
+    }
+    if (r->close_after &&
+        lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION, (const unsigned char *)"close", 5,
+                                     &p, end)) {
+        return -1;
+    }
+    return lws_finalize_write_http_header(wsi, start, &p, end) ? -1 : 0;
+}
+
+/* Writes the next chunk of the body (once the headers are out) and asks for another
+ * writeable callback while some remains: 1 while the body is incomplete, 0 once it is, -1
+ * when the write failed. */
+static int s_write_body(struct lws *wsi, hk_web_response_t *r) {
     unsigned char buf[LWS_PRE + S_BODY_CHUNK];
-    size_t n = len - *sent;
+    size_t n = r->len - r->sent;
     n = n > S_BODY_CHUNK ? S_BODY_CHUNK : n;
-    int final = *sent + n == len;
-    memcpy(buf + LWS_PRE, body + *sent, n);
+    int final = r->sent + n == r->len;
+    memcpy(buf + LWS_PRE, r->body + r->sent, n);
     if (lws_write(wsi, buf + LWS_PRE, n, final ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) < (int)n) {
         return -1;
     }
-    *sent += n;
+    r->sent += n;
     if (!final) {
         lws_callback_on_writable(wsi);
         return 1;
@@ -203,7 +246,30 @@ int hk_web_write_body(struct lws *wsi, const char *body, size_t len, size_t *sen
     return 0;
 }
 
-int hk_web_transaction_done(struct lws *wsi, int close_after) {
+int hk_web_response_write(struct lws *wsi, hk_web_response_t *r, hk_web_headers_fn *headers,
+                          void *arg) {
+    if (!r->responding || r->wait_body) {
+        return 0;
+    }
+    if (!r->headers_sent) {
+        if (s_write_headers(wsi, r, headers, arg) != 0) {
+            return -1;
+        }
+        r->headers_sent = 1;
+        if (r->head_only || r->len == 0) {
+            r->sent = r->len;
+        } else {
+            lws_callback_on_writable(wsi);
+            return 0;
+        }
+    } else {
+        int more = s_write_body(wsi, r);
+        if (more != 0) {
+            return more < 0 ? -1 : 0;
+        }
+    }
+    int close_after = r->close_after;
+    hk_web_response_reset(r);
     return close_after || lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 

@@ -42,14 +42,45 @@ struct lws_context *hk_web_context(hk_web_t *web);
  * live as long as the vhost. Returns 0, or -1 (logged) when host or port is unusable. */
 int hk_web_vhost_info(struct lws_context_creation_info *info, const char *host, int port);
 
-/* Writes the next chunk of an HTTP response body (len bytes at body, *sent of them written)
- * once its headers are out, and asks for another writeable callback while some remains.
- * Returns 1 while the body is incomplete, 0 once it is, -1 when the write failed. */
-int hk_web_write_body(struct lws *wsi, const char *body, size_t len, size_t *sent);
+/* One HTTP response of a connection, kept in a vhost's per-session data and written by
+ * hk_web_response_write from writeable callbacks: status line and headers, then the body in
+ * chunks. A response is pending once responding is set. */
+typedef struct {
+    const char *body; /* len bytes */
+    char *owned;      /* malloc'd memory freed with the response (body may point into it) */
+    size_t len;
+    size_t sent;
+    unsigned int status;
+    const char *content_type;
+    int responding;   /* a response is pending or being written */
+    int wait_body;    /* answer once the request body has been read */
+    int headers_sent; /* status line and headers are out */
+    int head_only;    /* HEAD request: headers, no body */
+    int close_after;  /* close the connection after this response */
+} hk_web_response_t;
 
-/* Ends an HTTP transaction whose response is complete: -1 (close the connection) when
- * close_after or when lws will not keep the connection alive, else 0. */
-int hk_web_transaction_done(struct lws *wsi, int close_after);
+/* Adds a vhost's own headers to a response after its status, content type and length (lws
+ * header helpers on *p up to end); returns 0, or -1 when they do not fit. */
+typedef int(hk_web_headers_fn)(struct lws *wsi, const hk_web_response_t *r, unsigned char **p,
+                               unsigned char *end, void *arg);
+
+/* The Content-Length of the request being answered; 0 when absent or unreadable. */
+long long hk_web_request_length(struct lws *wsi);
+
+/* For LWS_CALLBACK_HTTP_WRITEABLE: writes the next part of r (nothing while no response is
+ * pending or the request body is still being read): the headers (common ones, those headers
+ * adds, "connection: close" when close_after), then one body chunk per call. Returns what the
+ * callback returns: 0 while r goes on, -1 when a write failed; once r is complete it is reset
+ * and the connection closes (-1) after close_after or when lws will not keep it, else 0. */
+int hk_web_response_write(struct lws *wsi, hk_web_response_t *r, hk_web_headers_fn *headers,
+                          void *arg);
+
+/* For LWS_CALLBACK_HTTP_BODY_COMPLETION: a response that waited for the request body is
+ * written from the next writeable callback. */
+void hk_web_response_body_read(struct lws *wsi, hk_web_response_t *r);
+
+/* Frees what r owns and clears it. */
+void hk_web_response_reset(hk_web_response_t *r);
 
 /* Destroys the context and nulls the pointer. lws closes its libuv handles from the loop and
  * the context (with its vhosts, whose finalize callbacks run) is freed once they are all

@@ -6,8 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hk_web.h"
-
 struct hk_web_files_t {
     hk_web_files_config_t cfg;
     char *page; /* cfg.page copied, or NULL */
@@ -34,25 +32,16 @@ void hk_web_files_drain(hk_web_files_t *files) {
 
 static void s_set(hk_web_files_pss_t *pss, unsigned int status, const char *type, const void *body,
                   size_t len, const char *cache) {
-    pss->status = status;
-    pss->content_type = type;
-    pss->body = body;
-    pss->len = len;
+    pss->response.status = status;
+    pss->response.content_type = type;
+    pss->response.body = body;
+    pss->response.len = len;
+    pss->response.responding = 1;
     pss->cache = cache;
-    pss->responding = 1;
 }
 
 static void s_text(hk_web_files_pss_t *pss, unsigned int status, const char *text) {
     s_set(pss, status, "text/plain; charset=utf-8", text, strlen(text), "no-store");
-}
-
-static long long s_request_length(struct lws *wsi) {
-    char value[32];
-    if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0 ||
-        lws_hdr_copy(wsi, value, sizeof value, WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0) {
-        return 0;
-    }
-    return strtoll(value, NULL, 10);
 }
 
 /* Picks the response to a GET or HEAD of uri. */
@@ -77,20 +66,22 @@ static void s_pick(hk_web_files_t *files, hk_web_files_pss_t *pss, const char *u
 static int s_on_request(hk_web_files_t *files, struct lws *wsi, hk_web_files_pss_t *pss,
                         const char *uri) {
     memset(pss, 0, sizeof *pss);
+    hk_web_response_t *r = &pss->response;
+    pss->frame_deny = files && files->cfg.frame_deny;
     int get = lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0;
     int head = !get && lws_hdr_total_length(wsi, WSI_TOKEN_HEAD_URI) > 0;
-    pss->head_only = head;
+    r->head_only = head;
     if (!get && !head) {
-        pss->close_after = 1;
-        pss->wait_body = s_request_length(wsi) > 0;
+        r->close_after = 1;
+        r->wait_body = hk_web_request_length(wsi) > 0;
         s_text(pss, HTTP_STATUS_METHOD_NOT_ALLOWED, "method not allowed\n");
     } else if (!files || files->draining) {
-        pss->close_after = 1;
+        r->close_after = 1;
         s_text(pss, HTTP_STATUS_SERVICE_UNAVAILABLE, "shutting down\n");
     } else {
         s_pick(files, pss, uri);
     }
-    if (!pss->wait_body) {
+    if (!r->wait_body) {
         lws_callback_on_writable(wsi);
     }
     return 0;
@@ -102,56 +93,23 @@ static int s_header(struct lws *wsi, const char *name, const char *value, unsign
                                        (const unsigned char *)value, (int)strlen(value), p, end);
 }
 
-static int s_write_headers(hk_web_files_t *files, struct lws *wsi, hk_web_files_pss_t *pss) {
-    unsigned char buf[LWS_PRE + 1024];
-    unsigned char *start = buf + LWS_PRE;
-    unsigned char *p = start;
-    unsigned char *end = buf + sizeof buf - 1;
-    if (lws_add_http_common_headers(wsi, pss->status, pss->content_type, pss->len, &p, end) ||
-        s_header(wsi, "cache-control:", pss->cache, &p, end) ||
-        s_header(wsi, "x-content-type-options:", "nosniff", &p, end) ||
-        s_header(wsi, "referrer-policy:", "no-referrer", &p, end)) {
+/* The files' own response headers (after status, type and length). */
+static int s_headers(struct lws *wsi, const hk_web_response_t *r, unsigned char **p,
+                     unsigned char *end, void *arg) {
+    const hk_web_files_pss_t *pss = arg;
+    if (s_header(wsi, "cache-control:", pss->cache, p, end) ||
+        s_header(wsi, "x-content-type-options:", "nosniff", p, end) ||
+        s_header(wsi, "referrer-policy:", "no-referrer", p, end)) {
         return -1;
     }
-    if (files && files->cfg.frame_deny && s_header(wsi, "x-frame-options:", "DENY", &p, end)) {
+    if (pss->frame_deny && s_header(wsi, "x-frame-options:", "DENY", p, end)) {
         return -1;
     }
-    if (pss->status == HTTP_STATUS_METHOD_NOT_ALLOWED &&
-        s_header(wsi, "allow:", "GET, HEAD", &p, end)) {
+    if (r->status == HTTP_STATUS_METHOD_NOT_ALLOWED &&
+        s_header(wsi, "allow:", "GET, HEAD", p, end)) {
         return -1;
     }
-    if (pss->close_after &&
-        lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION, (const unsigned char *)"close", 5,
-                                     &p, end)) {
-        return -1;
-    }
-    return lws_finalize_write_http_header(wsi, start, &p, end) ? -1 : 0;
-}
-
-static int s_on_writeable(hk_web_files_t *files, struct lws *wsi, hk_web_files_pss_t *pss) {
-    if (!pss->responding || pss->wait_body) {
-        return 0;
-    }
-    if (!pss->headers_sent) {
-        if (s_write_headers(files, wsi, pss) != 0) {
-            return -1;
-        }
-        pss->headers_sent = 1;
-        if (pss->head_only || pss->len == 0) {
-            pss->sent = pss->len;
-        } else {
-            lws_callback_on_writable(wsi);
-            return 0;
-        }
-    } else {
-        int more = hk_web_write_body(wsi, (const char *)pss->body, pss->len, &pss->sent);
-        if (more != 0) {
-            return more < 0 ? -1 : 0;
-        }
-    }
-    int close_after = pss->close_after;
-    memset(pss, 0, sizeof *pss);
-    return hk_web_transaction_done(wsi, close_after);
+    return 0;
 }
 
 int hk_web_files_callback(hk_web_files_t *files, struct lws *wsi, enum lws_callback_reasons reason,
@@ -163,13 +121,12 @@ int hk_web_files_callback(hk_web_files_t *files, struct lws *wsi, enum lws_callb
     case LWS_CALLBACK_HTTP_BODY:
         return 0;
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-        if (pss && pss->wait_body) {
-            pss->wait_body = 0;
-            lws_callback_on_writable(wsi);
+        if (pss) {
+            hk_web_response_body_read(wsi, &pss->response);
         }
         return 0;
     case LWS_CALLBACK_HTTP_WRITEABLE:
-        return pss ? s_on_writeable(files, wsi, pss) : -1;
+        return pss ? hk_web_response_write(wsi, &pss->response, s_headers, pss) : -1;
     default:
         return 0;
     }

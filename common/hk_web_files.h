@@ -9,6 +9,8 @@
 #include <libwebsockets.h>
 #include <stddef.h>
 
+#include "hk_web.h"
+
 #ifndef HK_EMBEDDED_FILE_T
 #define HK_EMBEDDED_FILE_T
 typedef struct {
@@ -37,17 +39,9 @@ typedef struct {
 
 /* Per-connection state of an HTTP request; lws allocates sizeof(hk_web_files_pss_t). */
 typedef struct {
-    const unsigned char *body; /* not owned */
-    size_t len;
-    size_t sent;
-    unsigned int status;
-    const char *content_type;
-    const char *cache;
-    int responding;
-    int wait_body;
-    int headers_sent;
-    int head_only;
-    int close_after;
+    hk_web_response_t response; /* its body is an embedded file or text: not owned */
+    const char *cache;          /* its cache-control */
+    int frame_deny;             /* adds x-frame-options: DENY */
 } hk_web_files_pss_t;
 
 /* Creates the file server; cfg is copied (its strings and find must stay valid). */
