@@ -72,11 +72,7 @@ static void s_submit(hk_test_bus_t *bus, const char *prefix, int n) {
         c.customer = &who;
         c.language = "en";
         c.text = "Where is my parcel?";
-        hk_envelope_t *reply = hk_test_bus_contact(bus, &c, 5000);
-        HK_CHECK(reply && reply->body_case == HETKI__V1__ENVELOPE__BODY_ACK &&
-                     reply->ack->error_code == HETKI__V1__ERROR_CODE__ERROR_NONE,
-                 "contact %s not acked", key);
-        hk_codec_free(&reply);
+        HK_CHECK(hk_test_bus_submit(bus, &c, NULL, 0, NULL, 0) == 0, "contact %s not acked", key);
     }
 }
 

@@ -211,25 +211,11 @@ static hk_test_reply_t s_agent_ok(const char *tenant, const char *aid,
 
 /* Submits an urgent chat contact and waits until it is offered to aid (NULL: stays queued). */
 static void s_submit(const char *tenant, const char *key, const char *aid, char *id, size_t idlen) {
-    Hetki__V1__Contact c = HETKI__V1__CONTACT__INIT;
-    Hetki__V1__CustomerIdentity who = HETKI__V1__CUSTOMER_IDENTITY__INIT;
-    Hetki__V1__Choices choices = HETKI__V1__CHOICES__INIT;
-    who.chat_session = (char *)key;
-    choices.urgent = 1;
-    c.tenant = (char *)tenant;
-    c.channel = HETKI__V1__CHANNEL__CHANNEL_CHAT;
-    c.dedupe_key = (char *)key;
-    c.customer = &who;
-    c.choices = &choices;
-    c.language = "en";
-    c.text = "Please call me";
     size_t mark = hk_test_events_size(s_ev);
-    hk_envelope_t *reply = hk_test_bus_contact(s_router.bus, &c, S_REPLY_MS);
-    HK_CHECK(reply && reply->body_case == HETKI__V1__ENVELOPE__BODY_ACK &&
-                 reply->ack->error_code == HETKI__V1__ERROR_CODE__ERROR_NONE,
+    char target[32];
+    HK_CHECK(hk_test_bus_urgent_chat(s_router.bus, tenant, key, NULL, "en", "Please call me", id,
+                                     idlen, target, sizeof target) == 0,
              "contact %s not acked", key);
-    snprintf(id, idlen, "%s", reply->ack->contact_id);
-    hk_codec_free(&reply);
     if (aid) {
         HK_CHECK(hk_test_events_wait(s_ev, mark, "contact.offered", id, aid, S_WAIT_MS) >= 0,
                  "%s was not offered to %s", key, aid);

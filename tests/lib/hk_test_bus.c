@@ -176,12 +176,21 @@ int hk_test_bus_urgent_chat(hk_test_bus_t *bus, const char *tenant, const char *
     c.choices = &choices;
     c.language = (char *)lang;
     c.text = (char *)text;
-    hk_envelope_t *reply = hk_test_bus_contact(bus, &c, 5000);
+    return hk_test_bus_submit(bus, &c, id, idlen, target, targetlen);
+}
+
+int hk_test_bus_submit(hk_test_bus_t *bus, const Hetki__V1__Contact *c, char *id, size_t idlen,
+                       char *target, size_t targetlen) {
+    hk_envelope_t *reply = hk_test_bus_contact(bus, c, 5000);
     int ok = reply && reply->body_case == HETKI__V1__ENVELOPE__BODY_ACK &&
              reply->ack->error_code == HETKI__V1__ERROR_CODE__ERROR_NONE;
-    snprintf(id, idlen, "%s", ok ? reply->ack->contact_id : "");
-    snprintf(target, targetlen, "%s",
-             ok && reply->ack->decision ? reply->ack->decision->target : "");
+    if (id) {
+        snprintf(id, idlen, "%s", ok ? reply->ack->contact_id : "");
+    }
+    if (target) {
+        snprintf(target, targetlen, "%s",
+                 ok && reply->ack->decision ? reply->ack->decision->target : "");
+    }
     hk_codec_free(&reply);
     return ok ? 0 : -1;
 }

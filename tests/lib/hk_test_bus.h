@@ -40,8 +40,8 @@ int hk_test_bus_send(hk_test_bus_t *bus, hk_envelope_t *env, char *corr, size_t 
 hk_envelope_t *hk_test_bus_recv(hk_test_bus_t *bus, int timeout_ms);
 
 /* Submits an urgent chat contact (key is its dedupe key and chat session) whose customer typed
- * in phone, in lang with text; writes the ack's contact id and decision target. Returns 0
- * when it was acked without error, -1 otherwise. */
+ * in phone (NULL: none), in lang with text; writes the ack's contact id and decision target.
+ * Returns 0 when it was acked without error, -1 otherwise. */
 int hk_test_bus_urgent_chat(hk_test_bus_t *bus, const char *tenant, const char *key,
                             const char *phone, const char *lang, const char *text, char *id,
                             size_t idlen, char *target, size_t targetlen);
@@ -78,6 +78,12 @@ int hk_test_bus_confirm(hk_test_bus_t *bus, const Hetki__V1__CustomerConfirm *cc
 
 /* Submits a contact and returns the reply envelope (an Ack; the caller frees it), or NULL. */
 hk_envelope_t *hk_test_bus_contact(hk_test_bus_t *bus, const Hetki__V1__Contact *c, int timeout_ms);
+
+/* Submits a contact (5 s for the ack); writes the ack's contact id to id and its decision
+ * target to target (either may be NULL; "" when not acked). Returns 0 when it was acked
+ * without error, -1 otherwise. */
+int hk_test_bus_submit(hk_test_bus_t *bus, const Hetki__V1__Contact *c, char *id, size_t idlen,
+                       char *target, size_t targetlen);
 
 /* One collected event, copied out of its envelope. */
 typedef struct {
