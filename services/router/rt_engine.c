@@ -28,8 +28,9 @@ const char *rt_lua_function(const char *name);
 #define S_DECLINE_MEMORY_MS 300000
 
 static const char *const s_script_names[RT_NSCRIPTS] = {
-    "contact_intake", "agent_profile", "agent_state", "offer_reply",  "transfer",     "propose",
-    "wrapup",         "confirm",       "timers",      "release_held", "chat_message", "call_state"};
+    "contact_intake", "agent_profile", "agent_state",  "offer_reply", "transfer",
+    "propose",        "wrapup",        "confirm",      "timers",      "release_held",
+    "chat_message",   "call_state",    "tenant_status"};
 
 /* Per tenant: the policy numbers as the scripts' JSON, rebuilt when the version changes. */
 void rt_arg(rt_args_t *a, const char *v) {

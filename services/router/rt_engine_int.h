@@ -22,6 +22,7 @@ enum {
     RT_HELD,
     RT_CHAT,
     RT_CALL,
+    RT_TENANT_STATUS,
     RT_NSCRIPTS
 };
 

@@ -17,8 +17,6 @@
 #define S_TRIES 4
 #define S_MAX_ID 64
 
-const char *rt_lua_get(const char *name);
-
 typedef struct {
     rt_engine_t *e;
     rt_reply_fn *fn;
@@ -183,19 +181,8 @@ static void s_on_policy(hk_redis_t *r, redisReply *reply, void *arg) {
     rt_arg(&a, q->status);
     rt_arg(&a, version);
     rt_arg(&a, next ? next : "");
-    const char *argv[RT_MAX_ARGS + 3];
-    size_t lens[RT_MAX_ARGS + 3];
-    argv[0] = "EVAL";
-    lens[0] = 4;
-    argv[1] = rt_lua_get("tenant_status");
-    lens[1] = strlen(argv[1]);
-    argv[2] = "1";
-    lens[2] = 1;
-    for (int i = 0; i < a.argc; i++) {
-        argv[3 + i] = a.argv[i];
-        lens[3 + i] = a.lens[i];
-    }
-    int rc = hk_redis_command(q->e->redis, a.argc + 3, argv, lens, s_on_stored, q);
+    int rc = hk_redis_eval(q->e->redis, q->e->scripts[RT_TENANT_STATUS], 1, a.argc, a.argv, a.lens,
+                           s_on_stored, q);
     free(next);
     if (rc != 0) {
         s_reply(q, HETKI__V1__ERROR_CODE__ERROR_UNAVAILABLE, "Redis is not reachable: retry");
@@ -230,8 +217,6 @@ void rt_tenant_status(rt_engine_t *e, const Hetki__V1__TenantStatus *ts, rt_repl
         why = "command_id: 1 to 64 characters of A-Z a-z 0-9 _ . : -";
     } else if (ts->by[0] && !hk_ref_ok(ts->by)) {
         why = "by: an account id";
-    } else if (!rt_lua_get("tenant_status")) {
-        why = "tenant administration is not built into this router";
     }
     if (why) {
         s_reply(q, HETKI__V1__ERROR_CODE__ERROR_INVALID, why);
