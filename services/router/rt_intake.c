@@ -28,9 +28,8 @@ typedef struct {
     char dedupe_key[400];
     char id[HK_ID_LEN + 1];
     char customer[HK_ID_LEN + 1];
-    int64_t promise_ms;
     /* The contact's own script arguments (dedupe key first), copied: the batch is sent later.
-     * The decisions argument (s_decisions_arg) is the one at dec_arg. */
+     * The decisions argument (s_decisions_arg) is the one at dec_arg (-1: none). */
     int argc, dec_arg;
     size_t off[RT_MAX_ARGS];
     size_t len[RT_MAX_ARGS];
@@ -135,7 +134,7 @@ static void s_decision_set(rt_decision_t *d, const char *klass, const char *scor
 static void s_decision_sent(const s_intake_t *in, long long index, rt_decision_t *d) {
     const char *all = "";
     size_t len = 0;
-    if (in->dec_arg < in->argc) {
+    if (in->dec_arg >= 0 && in->dec_arg < in->argc) {
         all = in->blob + in->off[in->dec_arg];
         len = in->len[in->dec_arg] < S_DECISIONS_MAX ? in->len[in->dec_arg] : S_DECISIONS_MAX;
     }
@@ -362,8 +361,9 @@ static void s_gather(rt_engine_t *e, s_intake_t *in) {
     }
 }
 
-/* Keeps the contact's own arguments (a's KEYS[1] and everything after the common head). */
-static void s_keep_args(s_intake_t *in, const rt_args_t *a) {
+/* Keeps the contact's own arguments (a's KEYS[1] and everything after the common head) and
+ * where its decisions argument (a's argument dec_at) is among them. */
+static void s_keep_args(s_intake_t *in, const rt_args_t *a, int dec_at) {
     size_t total = 0;
     for (int i = 0; i < a->argc; i++) {
         total += a->lens[i] + 1;
@@ -372,12 +372,16 @@ static void s_keep_args(s_intake_t *in, const rt_args_t *a) {
     assert(in->blob);
     size_t at = 0;
     in->argc = 0;
+    in->dec_arg = -1;
     for (int i = 0; i < a->argc; i++) {
         if (i >= 1 && i <= 3) {
             continue; /* now, params, router: once per batch */
         }
         memcpy(in->blob + at, a->argv[i], a->lens[i]);
         in->blob[at + a->lens[i]] = '\0';
+        if (i == dec_at) {
+            in->dec_arg = in->argc;
+        }
         in->off[in->argc] = at;
         in->len[in->argc++] = a->lens[i];
         at += a->lens[i] + 1;
@@ -549,7 +553,7 @@ void rt_engine_intake(rt_engine_t *e, const Hetki__V1__Contact *c, rt_intake_fn 
     snprintf(n_ids, sizeof n_ids, "%d", s_identities(&a, c->customer));
     a.argv[n_pos] = n_ids;
     a.lens[n_pos] = strlen(n_ids);
-    in->dec_arg = a.argc - 3; /* s_keep_args drops arguments 1..3 */
+    int dec_at = a.argc;
     rt_arg(&a, decisions);
     const Hetki__V1__CustomerIdentity *cu = c->customer;
     const Hetki__V1__Choices *ch = c->choices;
@@ -583,6 +587,6 @@ void rt_engine_intake(rt_engine_t *e, const Hetki__V1__Contact *c, rt_intake_fn 
         rt_engine_done(e);
         return;
     }
-    s_keep_args(in, &a);
+    s_keep_args(in, &a, dec_at);
     s_gather(e, in);
 }
