@@ -84,6 +84,21 @@ static void s_schedule_reconnect(hk_redis_t *r) {
     r->backoff_ms = r->backoff_ms * 2 > S_BACKOFF_MAX_MS ? S_BACKOFF_MAX_MS : r->backoff_ms * 2;
 }
 
+/* One more script or library of the connection loaded: ready once all are. */
+static void s_one_loaded(hk_redis_t *r) {
+    if (--r->scripts_pending == 0) {
+        r->backoff_ms = S_BACKOFF_MIN_MS;
+        s_set_ready(r, true);
+    }
+}
+
+/* FUNCTION LOAD answered with the library's name, or said a library of that name (the same
+ * version) is there already. */
+static bool s_library_loaded(const redisReply *reply) {
+    return reply && (reply->type == REDIS_REPLY_STRING ||
+                     (reply->type == REDIS_REPLY_ERROR && strstr(reply->str, "already exists")));
+}
+
 static void s_on_script_loaded(redisAsyncContext *ac, void *reply_, void *privdata) {
     hk_redis_t *r = ac->data;
     redisReply *reply = reply_;
@@ -99,10 +114,7 @@ static void s_on_script_loaded(redisAsyncContext *ac, void *reply_, void *privda
     }
     memcpy(s->sha, reply->str, 40);
     s->sha[40] = '\0';
-    if (--r->scripts_pending == 0) {
-        r->backoff_ms = S_BACKOFF_MIN_MS;
-        s_set_ready(r, true);
-    }
+    s_one_loaded(r);
 }
 
 /* A library (privdata: its slot in libraries) loaded, or already there under its name. */
@@ -114,16 +126,12 @@ static void s_on_library_loaded(redisAsyncContext *ac, void *reply_, void *privd
     }
     int index = (int)((char **)privdata - r->libraries);
     r->last_answer = uv_now(r->loop);
-    bool there = reply && reply->type == REDIS_REPLY_ERROR && strstr(reply->str, "already exists");
-    if (!reply || (reply->type != REDIS_REPLY_STRING && !there)) {
+    if (!s_library_loaded(reply)) {
         HK_ERROR("redis.library_load_failed", "library=%d error=\"%s\"", index,
                  reply && reply->type == REDIS_REPLY_ERROR ? reply->str : "no reply");
         return; /* the connection stays not ready; a reconnect retries */
     }
-    if (--r->scripts_pending == 0) {
-        r->backoff_ms = S_BACKOFF_MIN_MS;
-        s_set_ready(r, true);
-    }
+    s_one_loaded(r);
 }
 
 static void s_load_scripts(hk_redis_t *r);
@@ -355,7 +363,7 @@ static void s_on_library_reloaded(redisAsyncContext *ac, void *reply_, void *pri
     (void)privdata;
     hk_redis_t *r = ac->data;
     redisReply *reply = reply_;
-    if (r && reply && reply->type == REDIS_REPLY_ERROR && !strstr(reply->str, "already exists")) {
+    if (r && reply && reply->type == REDIS_REPLY_ERROR && !s_library_loaded(reply)) {
         HK_ERROR("redis.library_load_failed", "error=\"%s\"", reply->str);
     }
 }

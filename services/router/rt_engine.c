@@ -117,8 +117,7 @@ long long rt_reply_int(const redisReply *r, size_t i) {
 }
 
 void rt_publish_script_events(rt_engine_t *e, const char *tenant, const redisReply *r) {
-    if (r && r->type == REDIS_REPLY_ARRAY && r->elements > 4 &&
-        r->element[4]->type == REDIS_REPLY_ARRAY && r->element[4]->elements > 0) {
+    if (r && r->type == REDIS_REPLY_ARRAY && r->elements > 4) {
         rt_events_publish_reply(e->events, tenant, r->element[4]);
     }
 }
