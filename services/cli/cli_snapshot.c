@@ -242,6 +242,10 @@ static int s_unmatchable(s_snap_t *s, const char *aid, const redisReply *a) {
         sscanf(cli_hash_get(a, "elig"), "%127s", pair) != 1) {
         return 0;
     }
+    char *lang = strrchr(pair, ':'); /* pair is queue:language; the set is the queue's */
+    if (lang) {
+        *lang = '\0';
+    }
     redisReply *r = cli_redis(s->c, "ZSCORE hk:{%s}:avail:%s %s", s->tenant, pair, aid);
     if (!r) {
         return -1;

@@ -76,20 +76,28 @@ static void s_start_router(int index) {
 /* ------------------------------------------------------------------------------------- */
 /* Redis                                                                                  */
 
-/* HGET as text ("" when the key or field is missing); rotating static buffers. */
-static const char *s_hget(const char *key, const char *field) {
+/* A string or nil reply as text ("" for nil), freed; rotating static buffers. */
+static const char *s_text(redisReply *r, const char *cmd, const char *key) {
     static char bufs[8][512];
     static int next;
     char *out = bufs[next++ % 8];
     out[0] = '\0';
-    redisReply *r = redisCommand(s_rc, "HGET %s %s", key, field);
-    HK_CHECK(r && (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_NIL), "HGET %s %s", key,
-             field);
+    HK_CHECK(r && (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_NIL), "%s %s", cmd, key);
     if (r->type == REDIS_REPLY_STRING) {
         snprintf(out, sizeof bufs[0], "%s", r->str);
     }
     freeReplyObject(r);
     return out;
+}
+
+/* HGET as text ("" when the key or field is missing). */
+static const char *s_hget(const char *key, const char *field) {
+    return s_text(redisCommand(s_rc, "HGET %s %s", key, field), "HGET", key);
+}
+
+/* GET as text ("" when the key is missing). */
+static const char *s_get(const char *key) {
+    return s_text(redisCommand(s_rc, "GET %s", key), "GET", key);
 }
 
 static long long s_hget_ll(const char *key, const char *field) {
@@ -234,11 +242,11 @@ static void s_submit(hk_test_router_t *rt, const char *tenant, const char *key, 
     hk_codec_free(&reply);
 }
 
-/* Registers an agent speaking English on one channel. */
-static void s_register(hk_test_router_t *rt, const char *tenant, const char *aid,
-                       Hetki__V1__Channel channel, int capacity) {
+/* Registers an agent speaking one language (fi, sv or en) on one channel. */
+static void s_register_lang(hk_test_router_t *rt, const char *tenant, const char *aid,
+                            Hetki__V1__Channel channel, int capacity, const char *lang) {
     Hetki__V1__AgentProfile p = HETKI__V1__AGENT_PROFILE__INIT;
-    char *langs[] = {"en"};
+    char *langs[] = {(char *)lang};
     p.tenant = (char *)tenant;
     p.agent_id = (char *)aid;
     p.display_name = (char *)aid;
@@ -250,6 +258,12 @@ static void s_register(hk_test_router_t *rt, const char *tenant, const char *aid
     hk_test_reply_t r;
     HK_CHECK(hk_test_bus_profile(rt->bus, &p, &r, S_REPLY_MS) == 0, "register %s: %s", aid, r.text);
     HK_CHECK_STR_EQ(r.agent_state, "offline");
+}
+
+/* Registers an agent speaking English on one channel. */
+static void s_register(hk_test_router_t *rt, const char *tenant, const char *aid,
+                       Hetki__V1__Channel channel, int capacity) {
+    s_register_lang(rt, tenant, aid, channel, capacity, "en");
 }
 
 /* Fills cmd for agent aid of tenant with a fresh command id. */
@@ -585,7 +599,7 @@ static void s_test_recovery(void) {
     HK_CHECK_INT_EQ(until, paused_at + S_RECOVERY_MS);
     int found;
     HK_CHECK_INT_EQ(s_zscore("hk:{rp}:timers", "recovery|rp-1", &found), until);
-    HK_CHECK(!s_zhas("hk:{rp}:avail:human_chat:en", "rp-1"), "a pausing agent is available");
+    HK_CHECK(!s_zhas("hk:{rp}:avail:human_chat", "rp-1"), "a pausing agent is available");
     const hk_test_event_t *e = s_event_with(mark, "agent.state", NULL, "rp-1", "paused", NULL);
     HK_CHECK_CONTAINS(e->detail, "reason=recovery");
     HK_CHECK(s_trail_has("rp", c1.id, "distressing=1"), "no distressing wrap-up in the trail");
@@ -612,7 +626,7 @@ static void s_test_recovery(void) {
     HK_CHECK_CONTAINS(e->detail, "recovery_over");
     HK_CHECK(!s_zhas("hk:{rp}:timers", "recovery|rp-1"), "recovery timer left behind");
     s_check_offered(mark, "rp", c2.id, "rp-1");
-    HK_CHECK(s_zhas("hk:{rp}:avail:human_chat:en", "rp-1"), "not available for more work");
+    HK_CHECK(s_zhas("hk:{rp}:avail:human_chat", "rp-1"), "not available for more work");
     printf("recovery: paused 10 min after a distressing contact, available again by itself\n");
 }
 
@@ -656,8 +670,45 @@ static void s_test_recovery_offline(void) {
     int i = hk_test_events_wait(s_ev, mark, "contact.offered", c2.id, "rq-1", S_WAIT_MS);
     HK_EXPECT(i >= 0,
               "after the recovery pause rq-1 (state %s) is not offered the waiting contact; in "
-              "avail:human_chat:en: %d",
-              s_hget(ak, "state"), s_zhas("hk:{rq}:avail:human_chat:en", "rq-1"));
+              "avail:human_chat: %d",
+              s_hget(ak, "state"), s_zhas("hk:{rq}:avail:human_chat", "rq-1"));
+}
+
+/* One availability set per queue holds agents of every language: the contact goes to the
+ * longest-idle agent that speaks its language, not to the longest idle one. The sets of an
+ * older release (per queue and language) are rebuilt by the timer sweep. */
+static void s_test_languages(void) {
+    hk_test_router_t *rt = &s_routers[0];
+    s_register_lang(rt, "lg", "lg-fi", HETKI__V1__CHANNEL__CHANNEL_CHAT, 100, "fi");
+    s_register_lang(rt, "lg", "lg-en", HETKI__V1__CHANNEL__CHANNEL_CHAT, 100, "en");
+    s_agent_ok(rt, "lg", "lg-fi", HETKI__V1__AGENT_COMMAND_KIND__AGENT_COMMAND_AVAILABLE, "");
+    s_advance_to(s_now + 1000);
+    s_agent_ok(rt, "lg", "lg-en", HETKI__V1__AGENT_COMMAND_KIND__AGENT_COMMAND_AVAILABLE, "");
+    const char *idle_first[] = {"lg-fi", "lg-en"};
+    s_check_zrange("hk:{lg}:avail:human_chat", 2, idle_first);
+
+    size_t mark = hk_test_events_size(s_ev);
+    s_contact_t c;
+    s_submit(rt, "lg", "lg-c1", 1, 0, &c); /* urgent chat in English: human_chat */
+    HK_CHECK_STR_EQ(c.queue, "human_chat");
+    s_check_offered(mark, "lg", c.id, "lg-en");
+    HK_CHECK_STR_EQ(s_hget(s_agent_key("lg", "lg-fi"), "load"), "0");
+
+    /* An older release's sets: per queue and language, no rebuild mark. */
+    const char *old_sets = "redis.call('DEL', KEYS[1], KEYS[2]) "
+                           "redis.call('ZADD', KEYS[3], 1, 'lg-fi')";
+    redisReply *r = redisCommand(s_rc, "EVAL %s 3 %s %s %s", old_sets, "hk:{lg}:avail_v",
+                                 "hk:{lg}:avail:human_chat", "hk:{lg}:avail:human_chat:fi");
+    HK_CHECK(r && r->type != REDIS_REPLY_ERROR, "set up the old availability sets");
+    freeReplyObject(r);
+    long long until = hk_test_now_ms() + S_WAIT_MS;
+    while (strcmp(s_get("hk:{lg}:avail_v"), "2") != 0 && hk_test_now_ms() < until) {
+        hk_test_sleep_ms(20);
+    }
+    HK_CHECK_STR_EQ(s_get("hk:{lg}:avail_v"), "2");
+    s_check_zrange("hk:{lg}:avail:human_chat", 2, idle_first); /* lg-en holds one chat */
+    HK_CHECK_INT_EQ(s_card("EXISTS", "hk:{lg}:avail:human_chat:fi"), 0);
+    printf("languages: the %s contact went to the English speaker; old sets rebuilt\n", "en");
 }
 
 /* Offer leases: timeouts requeue the contact and count against the agent, two in a row make
@@ -696,7 +747,7 @@ static void s_test_leases(void) {
     HK_CHECK_INT_EQ(s_card("SCARD", "hk:{ls}:agent:ls-1:contacts"), 0);
     HK_CHECK(s_zhas(s_fmt("hk:{ls}:declined:%s", c1.id), "ls-1"), "the timeout is not remembered");
     HK_CHECK(s_trail_has("ls", c1.id, "offer_timeout agent=ls-1"), "no timeout in the trail");
-    HK_CHECK(s_zhas("hk:{ls}:avail:human_chat:en", "ls-1"), "one timeout made it unavailable");
+    HK_CHECK(s_zhas("hk:{ls}:avail:human_chat", "ls-1"), "one timeout made it unavailable");
 
     /* Second timeout in a row: not responding, out of the available sets. */
     mark = hk_test_events_size(s_ev);
@@ -711,8 +762,7 @@ static void s_test_leases(void) {
     e = s_event_with(mark, "agent.state", NULL, "ls-1", "not_responding", NULL);
     HK_CHECK_STR_EQ(s_hget(ak, "state"), "not_responding");
     HK_CHECK_STR_EQ(s_hget(ak, "nr"), "2");
-    HK_CHECK(!s_zhas("hk:{ls}:avail:human_chat:en", "ls-1"), "still in avail:human_chat:en");
-    HK_CHECK(!s_zhas("hk:{ls}:avail:human_chat:any", "ls-1"), "still in avail:human_chat:any");
+    HK_CHECK(!s_zhas("hk:{ls}:avail:human_chat", "ls-1"), "still in avail:human_chat");
 
     /* A replica dies holding a lease: the survivor expires it (timers live in Redis). */
     s_register(b, "ls", "ls-2", HETKI__V1__CHANNEL__CHANNEL_CHAT, 40); /* room for one chat */
@@ -755,7 +805,7 @@ int main(void) {
     freeReplyObject(r);
     s_ev = hk_test_events_new();
     HK_CHECK(s_ev, "event collector");
-    const char *tenants[] = {"ag", "ah", "ov", "cw", "rp", "rq", "ls"};
+    const char *tenants[] = {"ag", "ah", "ov", "cw", "rp", "rq", "lg", "ls"};
     for (size_t i = 0; i < sizeof tenants / sizeof tenants[0]; i++) {
         HK_CHECK(hk_test_events_subscribe(s_ev, tenants[i]) == 0, "subscribe %s", tenants[i]);
     }
@@ -766,6 +816,7 @@ int main(void) {
     s_test_confirmation();
     s_test_recovery();
     s_test_recovery_offline();
+    s_test_languages();
     s_test_leases();
 
     int rc = HK_TEST_GUARD_END();

@@ -633,6 +633,20 @@ static int s_wait_field(const char *key, const char *field, const char *want) {
     return strcmp(s_hget(key, field), want) == 0;
 }
 
+/* Waits until the string key reads want; returns 1 when it did. */
+static int s_wait_string(const char *key, const char *want) {
+    long long until = hk_test_now_ms() + S_WAIT_MS;
+    for (;;) {
+        redisReply *r = redisCommand(s_rc, "GET %s", key);
+        int same = r && r->type == REDIS_REPLY_STRING && !strcmp(r->str, want);
+        freeReplyObject(r);
+        if (same || hk_test_now_ms() >= until) {
+            return same;
+        }
+        hk_test_sleep_ms(20);
+    }
+}
+
 /* A transfer to a queue goes to someone else: the agent who handed it on is not offered it
  * again, even when it is the only free agent; a colleague who goes available gets it. Tenant
  * c, so that no agent of the other tests can take it. */
@@ -696,6 +710,10 @@ int main(void) {
     s_agent_ok("a", "a-full", HETKI__V1__AGENT_COMMAND_KIND__AGENT_COMMAND_ACCEPT, s_c3);
     HK_CHECK_STR_EQ(s_hget("hk:{a}:agent:a-1", "load"), "66");
     HK_CHECK_STR_EQ(s_hget("hk:{a}:agent:a-full", "load"), "33");
+    /* The timer sweep's one-time rebuild of the availability sets (timers.lua) has run for
+     * both tenants, so that only the commands below may change their state. */
+    HK_CHECK(s_wait_string("hk:{a}:avail_v", "2") && s_wait_string("hk:{b}:avail_v", "2"),
+             "the timer sweep did not mark the availability sets rebuilt");
 
     s_test_bad_commands();
     s_test_malformed();

@@ -53,6 +53,14 @@ local function begin(keys, argv)
 end
 
 local LANGS = { 'fi', 'sv', 'en', 'any' }
+
+-- A whole number (unix ms, a score, a count) as the text Redis stores. Redis formats a Lua
+-- number argument with "%.17g" and Lua its own with "%.14g": both through the C library's
+-- floating-point printing, thousands of instructions each; '%d' is the integer path.
+-- (Globals such as string are not reachable while the library loads, only in calls.)
+local function int(n)
+  return string.format('%d', n)
+end
 local E_OK, E_INVALID, E_NOT_FOUND, E_NOT_YOURS, E_CAPACITY, E_STATE = 0, 1, 5, 6, 7, 8
 
 -- hk:{t}:a[:b[:c[:d]]]: built without a table, since this runs for every key.
@@ -119,7 +127,7 @@ end
 local function flush()
   local n = #PENDING_EVENTS
   if n > 0 then
-    local last = redis.call('INCRBY', key('rev'), n)
+    local last = redis.call('INCRBY', key('rev'), int(n))
     for i, e in ipairs(PENDING_EVENTS) do
       e[6] = last - n + i
     end
@@ -128,7 +136,7 @@ local function flush()
   for _, cid in ipairs(TRAILS) do
     local k = key('trail', cid)
     if redis.call('RPUSH', k, unpack(TRAILS[cid])) > 500 then
-      redis.call('LTRIM', k, -500, -1)
+      redis.call('LTRIM', k, '-500', '-1')
     end
   end
   TRAILS = {}
@@ -138,12 +146,13 @@ end
 local function critical(kind, cid, detail)
   redis.call('RPUSH', key('critical'),
     cjson.encode({ at = NOW, kind = kind, contact = cid, detail = detail or '' }))
-  redis.call('LTRIM', key('critical'), -10000, -1)
+  redis.call('LTRIM', key('critical'), '-10000', '-1')
   event('critical.' .. kind, cid, '', '', '', detail)
 end
 
+-- due: unix ms, a number or its text.
 local function timer_add(kind, id, due)
-  redis.call('ZADD', key('timers'), due, kind .. '|' .. id)
+  redis.call('ZADD', key('timers'), type(due) == 'string' and due or int(due), kind .. '|' .. id)
 end
 
 local function timer_del(kind, id)
@@ -178,60 +187,92 @@ local function occ_now(occ, occ_at, load, capacity)
   return num(occ) * decay + (num(load) / num(capacity, 100)) * (1 - decay)
 end
 
-local function occ_update(aid, a)
-  a.occ = occ_now(a.occ, a.occ_at, a.load, a.capacity)
-  a.occ_at = NOW
-  redis.call('HSET', agent_key(aid), 'occ', tostring(a.occ), 'occ_at', NOW)
+-- The occupancy as of NOW, added to fields (an agent_set's fields): written with the change
+-- that makes it move.
+local function occ_fields(a, fields)
+  fields.occ = occ_now(a.occ, a.occ_at, a.load, a.capacity)
+  fields.occ_at = NOW_TEXT
+  return fields
 end
 
-local function elig_pairs(a)
-  local pairs_ = {}
-  for pair in string.gmatch(a.elig or '', '%S+') do
-    pairs_[#pairs_ + 1] = pair
+-- The queues the agent may serve, each once, from its elig (queue:language pairs).
+local function elig_queues(a)
+  local queues, seen = {}, {}
+  for queue in string.gmatch(a.elig or '', '(%S+):[^:%s]+') do
+    if not seen[queue] then
+      seen[queue] = true
+      queues[#queues + 1] = queue
+    end
   end
-  return pairs_
+  return queues
 end
 
--- Puts the agent in (or takes it out of) the sets matching reads: available, with room for
--- the cheapest contact, and not in a recovery pause.
+-- Whether elig (queue:language pairs separated by blanks) holds pair.
+local function elig_has(elig, pair)
+  local at = 1
+  while true do
+    local from, to = string.find(elig, pair, at, true)
+    if not from then
+      return false
+    end
+    if (from == 1 or string.byte(elig, from - 1) == 32)
+        and (to == #elig or string.byte(elig, to + 1) == 32) then
+      return true
+    end
+    at = to + 1
+  end
+end
+
+-- Puts the agent in (or takes it out of) the availability set of each queue it serves, which
+-- matching reads: available, with room for the cheapest contact, and not in a recovery pause.
+-- (One set per queue; the languages are checked on the agent, see find_agent.)
 -- Order in the avail sets: idle agents first, longest idle first; then agents with work and
 -- room (several chats), least loaded first, then longest since their last offer.
 local function avail_refresh(aid, a)
   local room = num(a.capacity, 100) - num(a.load)
   local open = a.state == 'available' and room >= P.min_cost and num(a.recovery_until) <= NOW
-  local score = num(a.idle_since, NOW)
-  if num(a.load) > 0 then
-    score = 2e15 + num(a.load) * 1e13 + num(a.last_offer_ms)
+  local score
+  if open then
+    score = num(a.idle_since, NOW)
+    if num(a.load) > 0 then
+      score = 2e15 + num(a.load) * 1e13 + num(a.last_offer_ms)
+    end
+    score = int(score)
   end
-  for _, pair in ipairs(elig_pairs(a)) do
-    local k = key('avail', pair)
+  for _, queue in ipairs(elig_queues(a)) do
     if open then
-      redis.call('ZADD', k, score, aid)
+      redis.call('ZADD', key('avail', queue), score, aid)
     else
-      redis.call('ZREM', k, aid)
+      redis.call('ZREM', key('avail', queue), aid)
     end
   end
 end
 
+-- Sets the agent's fields, in a (the agent as read) and in Redis, with one HSET.
 local function agent_set(aid, a, fields)
   local flat = {}
   for f, v in pairs(fields) do
     a[f] = v
     flat[#flat + 1] = f
-    flat[#flat + 1] = tostring(v)
+    if type(v) == 'number' and v == math.floor(v) then
+      flat[#flat + 1] = int(v)
+    else
+      flat[#flat + 1] = tostring(v)
+    end
   end
   if #flat > 0 then
     redis.call('HSET', agent_key(aid), unpack(flat))
   end
 end
 
--- Load changes go through here so that occupancy and availability stay right.
-local function agent_load(aid, a, delta)
-  occ_update(aid, a)
+-- Load changes go through here so that occupancy and availability stay right; fields (may be
+-- nil) are further agent fields written with the load, in the same HSET.
+local function agent_load(aid, a, delta, fields)
+  fields = occ_fields(a, fields or {})
   local load = math.max(0, num(a.load) + delta)
-  local fields = { load = load }
+  fields.load = load
   if delta < 0 and load == 0 then
-    fields.idle_since = NOW
+    fields.idle_since = NOW_TEXT
   end
   agent_set(aid, a, fields)
   avail_refresh(aid, a)
@@ -278,7 +319,7 @@ local function enqueue(cid, c, queue, why)
     redis.call('HSET', contact_key(cid), 'lang', 'any')
   end
   local qscore = num(c.enq_ms, NOW) - num(c.score) * P.aging
-  redis.call('ZADD', queue_key(queue, lang), qscore, cid)
+  redis.call('ZADD', queue_key(queue, lang), int(qscore), cid)
   redis.call('HSET', contact_key(cid), 'state', 'queued', 'queue', queue, 'offer_agent', '',
     'agent', '')
   c.state, c.queue = 'queued', queue
@@ -296,22 +337,31 @@ end
 
 -- Matching -------------------------------------------------------------------------------
 
--- The longest-idle agent that may take the contact now, or nil.
+-- The agents of an availability set read at a time: most often the first one matches.
+local PAGES = { { '0', '9' }, { '10', '199' } }
+
+-- The longest-idle agent that may take the contact now, or nil: among the first 200 of the
+-- queue's availability set, one that serves the contact's language in this queue.
 -- An agent that declined (or let time out) an offer of this contact is not asked again for
 -- P.decline_memory ms, after which everyone may be asked again (nobody waits forever).
 local function find_agent(queue, lang, cid, cost)
-  local candidates = redis.call('ZRANGE', key('avail', queue .. ':' .. lang), 0, 199)
-  local declined = key('declined', cid)
-  for _, aid in ipairs(candidates) do
-    local f = redis.call('HMGET', agent_key(aid), 'state', 'capacity', 'load', 'occ', 'occ_at',
-      'recovery_until')
-    local room = num(f[2], 100) - num(f[3])
-    if f[1] == 'available' and room >= cost and num(f[6]) <= NOW
-        and occ_now(f[4], f[5], f[3], f[2]) * 100 <= P.occ_cap then
-      local when = redis.call('ZSCORE', declined, aid)
-      if not when or NOW - tonumber(when) >= P.decline_memory then
-        return aid
+  local avail, pair, declined = key('avail', queue), queue .. ':' .. lang, key('declined', cid)
+  for _, page in ipairs(PAGES) do
+    local candidates = redis.call('ZRANGE', avail, page[1], page[2])
+    for _, aid in ipairs(candidates) do
+      local f = redis.call('HMGET', agent_key(aid), 'state', 'capacity', 'load', 'occ', 'occ_at',
+        'recovery_until', 'elig')
+      local room = num(f[2], 100) - num(f[3])
+      if f[1] == 'available' and room >= cost and num(f[6]) <= NOW
+          and occ_now(f[4], f[5], f[3], f[2]) * 100 <= P.occ_cap and elig_has(f[7] or '', pair) then
+        local when = redis.call('ZSCORE', declined, aid)
+        if not when or NOW - tonumber(when) >= P.decline_memory then
+          return aid
+        end
       end
+    end
+    if #candidates <= tonumber(page[2]) - tonumber(page[1]) then
+      return nil -- the set ended within this page
     end
   end
   return nil
@@ -321,18 +371,17 @@ local function make_offer(cid, aid, why)
   local c = load_contact(cid)
   local a = hgetall(agent_key(aid))
   dequeue(cid, c)
-  local until_ = NOW + P.lease
+  local until_ = int(NOW + P.lease)
   redis.call('HSET', contact_key(cid), 'state', 'offered', 'offer_agent', aid, 'offer_until', until_)
   redis.call('SADD', key('agent', aid, 'contacts'), cid)
-  agent_set(aid, a, { last_offer_ms = NOW })
-  agent_load(aid, a, num(c.cost, P.min_cost))
+  agent_load(aid, a, num(c.cost, P.min_cost), { last_offer_ms = NOW_TEXT })
   timer_add('lease', cid, until_)
   trail(cid, 'offered agent=' .. aid .. ' lease_until=' .. until_ .. ' why=' .. why)
   -- The offer carries the customer and their latest other contacts, so the agent sees the
   -- history before accepting (details: hk:{t}:customer:<id> and each contact's hash).
   local history = {}
   if c.customer then
-    for _, other in ipairs(redis.call('ZREVRANGE', key('customer', c.customer, 'contacts'), 0, 5)) do
+    for _, other in ipairs(redis.call('ZREVRANGE', key('customer', c.customer, 'contacts'), '0', '5')) do
       if other ~= cid and #history < 5 then
         history[#history + 1] = other
       end
@@ -354,24 +403,29 @@ local function match_contact(cid, c, queue)
 end
 
 -- Offers queued contacts of queue to free agents, best contact first, up to limit offers.
+-- Two calls tell when there is nothing to do: no contact waits, or no agent is available.
 local function match(queue, limit)
+  local queues = {}
+  for i, lang in ipairs(LANGS) do
+    queues[i] = queue_key(queue, lang)
+  end
   local made = 0
   while made < (limit or 20) do
+    if redis.call('EXISTS', unpack(queues)) == 0 or redis.call('EXISTS', key('avail', queue)) == 0 then
+      break
+    end
     local best
-    for _, lang in ipairs(LANGS) do
-      local heads = {}
-      if redis.call('ZCARD', key('avail', queue .. ':' .. lang)) > 0 then
-        heads = redis.call('ZRANGE', queue_key(queue, lang), 0, 4, 'WITHSCORES')
-      end
-      for i = 1, #heads, 2 do
-        local score = tonumber(heads[i + 1])
+    for i, lang in ipairs(LANGS) do
+      local heads = redis.call('ZRANGE', queues[i], '0', '4', 'WITHSCORES')
+      for j = 1, #heads, 2 do
+        local score = tonumber(heads[j + 1])
         if best and score >= best.score then
           break
         end
-        local cost = num(redis.call('HGET', contact_key(heads[i]), 'cost'), P.min_cost)
-        local aid = find_agent(queue, lang, heads[i], cost)
+        local cost = num(redis.call('HGET', contact_key(heads[j]), 'cost'), P.min_cost)
+        local aid = find_agent(queue, lang, heads[j], cost)
         if aid then
-          best = { cid = heads[i], aid = aid, score = score }
+          best = { cid = heads[j], aid = aid, score = score }
           break
         end
       end
@@ -387,13 +441,8 @@ end
 
 -- Matches every queue the agent serves (after it gained room).
 local function match_for_agent(a)
-  local seen = {}
-  for _, pair in ipairs(elig_pairs(a)) do
-    local queue = string.match(pair, '^(.*):[^:]*$')
-    if queue and not seen[queue] then
-      seen[queue] = true
-      match(queue, 5)
-    end
+  for _, queue in ipairs(elig_queues(a)) do
+    match(queue, 5)
   end
 end
 
@@ -423,12 +472,13 @@ local function result(code, text, astate, cstate)
   return r
 end
 
--- Takes the contact away from the agent that was offered it or holds it.
-local function release(cid, c, aid)
-  local a = hgetall(agent_key(aid))
+-- Takes the contact away from the agent that was offered it or holds it. a is the agent as
+-- read (nil: read here); fields (may be nil) are written with its load.
+local function release(cid, c, aid, a, fields)
+  a = a or hgetall(agent_key(aid))
   redis.call('SREM', key('agent', aid, 'contacts'), cid)
   if a then
-    agent_load(aid, a, -num(c.cost, P.min_cost))
+    agent_load(aid, a, -num(c.cost, P.min_cost), fields)
   end
   timer_del('lease', cid)
   return a
@@ -436,10 +486,11 @@ end
 
 -- Closes a resolved contact and schedules its follow-up (1-2 weeks later, from the policy).
 local function close_contact(cid, c, why)
-  redis.call('HSET', contact_key(cid), 'state', 'closed', 'closed_ms', NOW, 'closed_reason', why)
+  redis.call('HSET', contact_key(cid), 'state', 'closed', 'closed_ms', NOW_TEXT, 'closed_reason', why)
   timer_del('confirm', cid)
-  timer_add('followup', cid, NOW + P.followup)
-  trail(cid, 'closed reason=' .. why .. ' followup_at=' .. (NOW + P.followup))
+  local followup = int(NOW + P.followup)
+  timer_add('followup', cid, followup)
+  trail(cid, 'closed reason=' .. why .. ' followup_at=' .. followup)
   event('contact.closed', cid, c.agent, 'closed', c.queue, 'reason=' .. why)
 end
 

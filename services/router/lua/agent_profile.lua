@@ -15,8 +15,8 @@ if a then
   a.state_saved = a.state
   a.state = 'offline'
   avail_refresh(aid, a)
-  for _, pair in ipairs(elig_pairs(a)) do
-    redis.call('SREM', key('staff', string.match(pair, '^(.*):[^:]*$')), aid)
+  for _, queue in ipairs(elig_queues(a)) do
+    redis.call('SREM', key('staff', queue), aid)
   end
   a.state = a.state_saved
 else
@@ -29,8 +29,8 @@ agent_set(aid, a, { display_name = ARGV[5], capacity = ARGV[6], skills = ARGV[7]
   langs = ARGV[8], channels = ARGV[9], elig = ARGV[10] })
 avail_refresh(aid, a)
 if a.state ~= 'offline' then
-  for _, pair in ipairs(elig_pairs(a)) do
-    redis.call('SADD', key('staff', string.match(pair, '^(.*):[^:]*$')), aid)
+  for _, queue in ipairs(elig_queues(a)) do
+    redis.call('SADD', key('staff', queue), aid)
   end
   match_for_agent(a)
 end

@@ -27,11 +27,10 @@ if want == 'available' then
     fields.idle_since = NOW
   end
 end
-occ_update(aid, a)
-agent_set(aid, a, fields)
+agent_set(aid, a, occ_fields(a, fields))
 avail_refresh(aid, a)
-for _, pair in ipairs(elig_pairs(a)) do
-  local staff = key('staff', string.match(pair, '^(.*):[^:]*$'))
+for _, queue in ipairs(elig_queues(a)) do
+  local staff = key('staff', queue)
   if want == 'offline' then
     redis.call('SREM', staff, aid)
   else

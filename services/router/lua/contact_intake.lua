@@ -88,14 +88,14 @@ end
 -- timers, as score, member pairs by key.
 local INDEX, QUEUED, TIMERS, WAITING = {}, {}, {}, {}
 
--- Whether an agent may be free for queue:lang; read once per batch (intake frees no agent).
+-- Whether an agent may be free for queue (its availability set is not empty); read once per
+-- queue and batch (intake frees no agent).
 local AVAIL = {}
-local function may_match(queue, lang)
-  local k = T .. 'avail:' .. queue .. ':' .. lang
-  local may = AVAIL[k]
+local function may_match(queue)
+  local may = AVAIL[queue]
   if may == nil then
-    may = redis.call('EXISTS', k) == 1
-    AVAIL[k] = may
+    may = redis.call('EXISTS', T .. 'avail:' .. queue) == 1
+    AVAIL[queue] = may
   end
   return may
 end
@@ -238,7 +238,7 @@ local function intake_one(i, A)
     event('contact.held', cid, '', 'held', '', 'reason=tenant_suspended')
     return { 0, '', '', 'held', EVENTS, cid, 0, 0, index, cust }
   end
-  if may_match(queue, lang) then
+  if may_match(queue) then
     local c = { enq_ms = NOW, score = score, lang = lang, cost = A[8] }
     enqueue(cid, c, queue, 'new')
     if match_contact(cid, c, queue) then
@@ -247,9 +247,9 @@ local function intake_one(i, A)
   else
     -- No agent can take it now: the queue member and the overflow timer are written at the
     -- end of the batch (the hash has its queue fields already).
-    gather(QUEUED, T .. 'q:' .. queue .. ':' .. lang, NOW - score * P.aging, cid)
+    gather(QUEUED, T .. 'q:' .. queue .. ':' .. lang, int(NOW - score * P.aging), cid)
     if q and q.overflow_to ~= '' and q.overflow_after > 0 then
-      gather(TIMERS, T .. 'timers', NOW + q.overflow_after, 'overflow|' .. cid)
+      gather(TIMERS, T .. 'timers', int(NOW + q.overflow_after), 'overflow|' .. cid)
     end
     trail(cid, 'queued queue=' .. queue .. ' lang=' .. lang .. ' why=new')
     event('contact.queued', cid, '', 'queued', queue, 'why=new')

@@ -27,15 +27,15 @@ end
 if what == 'accept' then
   timer_del('lease', cid)
   redis.call('HSET', contact_key(cid), 'state', 'assigned', 'agent', aid, 'offer_agent', '',
-    'assigned_ms', NOW)
+    'assigned_ms', NOW_TEXT)
   redis.call('DEL', key('declined', cid))
   agent_set(aid, a, { nr = 0 })
   trail(cid, 'accepted agent=' .. aid)
   event('contact.assigned', cid, aid, 'assigned', c.queue, '')
   return result(E_OK, '', display_state(a), 'assigned')
 end
-a = release(cid, c, aid)
-redis.call('ZADD', key('declined', cid), NOW, aid)
+a = release(cid, c, aid, a)
+redis.call('ZADD', key('declined', cid), NOW_TEXT, aid)
 trail(cid, 'declined agent=' .. aid)
 event('contact.declined', cid, aid, 'queued', c.queue, '')
 enqueue(cid, c, c.queue, 'declined')

@@ -21,8 +21,8 @@ end
 if c.state ~= 'assigned' then
   return result(E_STATE, 'the contact is ' .. c.state, display_state(a), c.state)
 end
-local until_ = NOW + P.confirm
-redis.call('HSET', contact_key(cid), 'state', 'resolution_proposed', 'proposed_ms', NOW,
+local until_ = int(NOW + P.confirm)
+redis.call('HSET', contact_key(cid), 'state', 'resolution_proposed', 'proposed_ms', NOW_TEXT,
   'confirm_until', until_)
 timer_add('confirm', cid, until_)
 agent_set(aid, a, { wrapping = num(a.wrapping) + 1 })

@@ -3,7 +3,23 @@
 -- applying is one atomic step, so each timer fires exactly once and a lease left behind by a
 -- dead replica still expires. Returns { 0, '', '', '', events, timers fired }.
 -- KEYS[1] hk:{t}:timers   ARGV[4] at most this many timers
-local due = redis.call('ZRANGEBYSCORE', key('timers'), '-inf', NOW, 'LIMIT', 0, tonumber(ARGV[4]))
+-- The availability sets were kept per queue and language before they were kept per queue:
+-- the first call of this release for a tenant rebuilds them from the agents (and drops the
+-- old sets), so that agents available during the upgrade are matched.
+if redis.call('GET', key('avail_v')) ~= '2' then
+  for _, aid in ipairs(redis.call('SMEMBERS', key('agents'))) do
+    local a = hgetall(agent_key(aid))
+    if a then
+      for pair in string.gmatch(a.elig or '', '%S+') do
+        redis.call('DEL', key('avail', pair))
+      end
+      avail_refresh(aid, a)
+    end
+  end
+  redis.call('SET', key('avail_v'), '2')
+end
+
+local due = redis.call('ZRANGEBYSCORE', key('timers'), '-inf', NOW_TEXT, 'LIMIT', '0', ARGV[4])
 for _, member in ipairs(due) do
   redis.call('ZREM', key('timers'), member)
   local kind, id = string.match(member, '^([^|]+)|(.*)$')
@@ -11,7 +27,7 @@ for _, member in ipairs(due) do
   if kind == 'lease' and c and c.state == 'offered' and num(c.offer_until) <= NOW then
     local aid = c.offer_agent
     local a = release(id, c, aid)
-    redis.call('ZADD', key('declined', id), NOW, aid)
+    redis.call('ZADD', key('declined', id), NOW_TEXT, aid)
     trail(id, 'offer_timeout agent=' .. aid)
     event('contact.offer_timeout', id, aid, 'queued', c.queue, '')
     if a then
@@ -46,8 +62,8 @@ for _, member in ipairs(due) do
       match_for_agent(a)
     end
   elseif kind == 'followup' and c and c.state == 'closed' then
-    redis.call('HSET', contact_key(id), 'followup_due_ms', NOW)
-    redis.call('ZADD', key('followups'), NOW, id)
+    redis.call('HSET', contact_key(id), 'followup_due_ms', NOW_TEXT)
+    redis.call('ZADD', key('followups'), NOW_TEXT, id)
     trail(id, 'followup_due')
     event('contact.followup_due', id, '', 'closed', c.queue, '')
   end

@@ -19,16 +19,15 @@ if c.state ~= 'resolution_proposed' and c.state ~= 'closed' then
   return result(E_STATE, 'propose a resolution (or transfer) before wrapping up',
     display_state(a), c.state)
 end
-agent_set(aid, a, { wrapping = math.max(0, num(a.wrapping) - 1) })
-a = release(cid, c, aid)
-redis.call('HSET', contact_key(cid), 'wrap_code', code, 'wrapped_ms', NOW)
-local handle = NOW - num(c.assigned_ms, NOW)
+a = release(cid, c, aid, a, { wrapping = math.max(0, num(a.wrapping) - 1) })
+redis.call('HSET', contact_key(cid), 'wrap_code', code, 'wrapped_ms', NOW_TEXT)
+local handle = int(NOW - num(c.assigned_ms, NOW))
 redis.call('LPUSH', key('ht', c.queue), handle)
-redis.call('LTRIM', key('ht', c.queue), 0, 49)
+redis.call('LTRIM', key('ht', c.queue), '0', '49')
 trail(cid, 'wrapped_up agent=' .. aid .. ' code=' .. code .. ' handle_ms=' .. handle ..
   (distressing and ' distressing=1' or ''))
 if distressing then
-  local until_ = NOW + P.recovery
+  local until_ = int(NOW + P.recovery)
   agent_set(aid, a, { state = 'paused', pause_reason = 'recovery', recovery_until = until_,
     state_since = NOW })
   avail_refresh(aid, a)
