@@ -463,11 +463,14 @@ local function cmd_begin(id)
   return nil
 end
 
+-- The answer to a command; a command with an id keeps its answer for a day without the events
+-- (a resend gets none, see cmd_begin).
 local function result(code, text, astate, cstate)
   flush()
   local r = { code, text or '', astate or '', cstate or '', EVENTS }
   if CMD_ID ~= '' then
-    redis.call('SET', key('cmd', SENDER, CMD_ID), cjson.encode(r), 'EX', 86400)
+    redis.call('SET', key('cmd', SENDER, CMD_ID), cjson.encode({ r[1], r[2], r[3], r[4] }),
+      'EX', '86400')
   end
   return r
 end

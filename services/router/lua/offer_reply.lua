@@ -29,7 +29,9 @@ if what == 'accept' then
   redis.call('HSET', contact_key(cid), 'state', 'assigned', 'agent', aid, 'offer_agent', '',
     'assigned_ms', NOW_TEXT)
   redis.call('DEL', key('declined', cid))
-  agent_set(aid, a, { nr = 0 })
+  if num(a.nr) ~= 0 then -- the timed-out offers in a row end here
+    agent_set(aid, a, { nr = 0 })
+  end
   trail(cid, 'accepted agent=' .. aid)
   event('contact.assigned', cid, aid, 'assigned', c.queue, '')
   return result(E_OK, '', display_state(a), 'assigned')
