@@ -29,13 +29,18 @@ typedef struct {
     rt_bus_t *bus;
 } rt_router_t;
 
-static void s_on_bus_drained(void *arg) {
+/* The engine answered its last Redis call: what its answers used may go now. */
+static void s_on_engine_done(void *arg) {
     rt_router_t *rt = arg;
-    rt_bus_destroy(&rt->bus);
-    rt_engine_destroy(&rt->engine);
     rt_policy_store_destroy(&rt->policies);
     rt_events_destroy(&rt->events);
     hk_service_drained(rt->svc);
+}
+
+static void s_on_bus_drained(void *arg) {
+    rt_router_t *rt = arg;
+    rt_bus_destroy(&rt->bus);
+    rt_engine_destroy(&rt->engine, s_on_engine_done, rt);
 }
 
 static void s_on_stop(hk_service_t *svc, void *arg) {
@@ -114,7 +119,7 @@ int main(void) {
     int code;
     if (!rt.bus) {
         HK_ERROR("router.start_failed", "reason=\"cannot bind the bus sockets\"");
-        rt_engine_destroy(&rt.engine);
+        rt_engine_destroy(&rt.engine, NULL, NULL); /* not started: no call in flight */
         rt_policy_store_destroy(&rt.policies);
         rt_events_destroy(&rt.events);
         code = 1;

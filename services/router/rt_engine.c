@@ -131,8 +131,13 @@ static void s_tenant_free(void *value) {
 void rt_engine_done(rt_engine_t *e) {
     e->inflight--;
     if (e->destroying && e->inflight == 0) {
+        void (*done)(void *) = e->destroyed;
+        void *arg = e->destroyed_arg;
         hk_strmap_destroy_values(&e->tenants, s_tenant_free);
         free(e);
+        if (done) {
+            done(arg);
+        }
     }
 }
 
@@ -299,7 +304,7 @@ static void s_on_timer_closed(uv_handle_t *h) {
     rt_engine_done(e); /* one reference per timer handle, taken in destroy */
 }
 
-void rt_engine_destroy(rt_engine_t **e_p) {
+void rt_engine_destroy(rt_engine_t **e_p, void (*done)(void *arg), void *arg) {
     assert(e_p);
     rt_engine_t *e = *e_p;
     if (!e) {
@@ -307,6 +312,8 @@ void rt_engine_destroy(rt_engine_t **e_p) {
     }
     *e_p = NULL;
     e->destroying = 1;
+    e->destroyed = done;
+    e->destroyed_arg = arg;
     rt_intake_close(e);
     e->inflight += 2;
     uv_close((uv_handle_t *)&e->timers, s_on_timer_closed);

@@ -46,7 +46,8 @@ typedef struct {
 
 typedef void(rt_reply_fn)(const rt_reply_t *r, void *arg);
 
-/* Creates the engine and adds its scripts to the service's Redis (before hk_service_run). */
+/* Creates the engine and adds its scripts to the service's Redis (before hk_service_run).
+ * events and policies must outlive it: until the done callback of rt_engine_destroy. */
 rt_engine_t *rt_engine_new(hk_service_t *svc, rt_events_t *events, rt_policy_store_t *policies,
                            const rt_engine_opts_t *opts);
 
@@ -81,7 +82,9 @@ void rt_engine_call_state(rt_engine_t *e, const Hetki__V1__CallState *cs, rt_rep
 /* Requests waiting for Redis. */
 size_t rt_engine_inflight(const rt_engine_t *e);
 
-/* Stops the timers; requests in flight still complete. Frees once they did. */
-void rt_engine_destroy(rt_engine_t **e_p);
+/* Stops the timers; requests in flight still complete (their answers may still use the events
+ * and policies given to rt_engine_new). Frees once they did, then calls done(arg) (done may
+ * be NULL): only then may the events and policies go. */
+void rt_engine_destroy(rt_engine_t **e_p, void (*done)(void *arg), void *arg);
 
 #endif

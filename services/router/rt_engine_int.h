@@ -48,6 +48,8 @@ struct rt_engine_t {
     int64_t last_held_check;
     size_t inflight;
     int destroying;
+    void (*destroyed)(void *arg); /* rt_engine_destroy's done callback */
+    void *destroyed_arg;
     uint64_t *m_timers_fired;
     struct rt_intake_batches_t *intake; /* contacts gathered for the next intake call */
 };

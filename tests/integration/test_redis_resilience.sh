@@ -6,7 +6,8 @@
 # answering (SIGSTOP) is dropped after the stall limit instead of holding requests forever,
 # and a contact submitted meanwhile is acked once Redis answers again, nothing lost; a Redis
 # that lost the router's function library and scripts (FUNCTION FLUSH, SCRIPT FLUSH) gets
-# them again on the next call, which is answered as if nothing had happened.
+# them again on the next call, which is answered as if nothing had happened; a router stopped
+# while an answer it waits for is held back in Redis exits cleanly.
 set -u
 
 BUILD=${1:?usage: test_redis_resilience.sh BUILD_DIR}
@@ -145,6 +146,34 @@ grep -q "event=redis.noscript.*action=load_library" "$TMP/router.log" ||
 [ "$(rcli FUNCTION LIST | grep -c '^rt_lua_')" = 1 ] || fail "the library was not loaded again"
 stored=$(rcli ZCARD "hk:{res}:contacts")
 [ "$stored" = 3 ] || fail "expected 3 stored contacts after the flush, found $stored"
+
+# A router stopped while an answer it waits for is still in Redis takes that answer before
+# the policies and events it uses go. The engine asks for the tenants list when it starts and
+# every 5 s after; a CLIENT PAUSE around the 5th second holds the question back, and the
+# router is stopped after it was asked. Its answer used to arrive after the policies were
+# freed (a use after free: the sanitizer build aborts, exit status 1; a release build could
+# crash). Two timings, in case one misses the question.
+stop_router
+for at in 4.55 4.7; do
+    log="$TMP/router-stop-$at.log"
+    HETKI_REDIS_PORT=$REDIS_PORT HETKI_REDIS_PASSWORD=s3cret HETKI_ADMIN_PORT=$ADMIN_PORT \
+        HETKI_ROUTER_CONTACTS_PORT=$BUS_PORT HETKI_ROUTER_EVENTS_PORT=0 \
+        HETKI_ROUTER_POLICY_POLL_MS=60000 "$BIN/hetki-router" >"$log" 2>&1 &
+    ROUTER_PID=$!
+    for _ in $(seq 100); do
+        [ "$(http_status "$ADMIN_PORT" /healthz)" = 200 ] && break
+        sleep 0.05
+    done
+    sleep "$at"
+    rcli CLIENT PAUSE 900 ALL >/dev/null
+    sleep 0.55
+    pid=$ROUTER_PID
+    stop_router
+    wait "$pid"
+    status=$?
+    [ "$status" = 0 ] || fail "router stopped during a paused Redis exited $status (see $log)"
+    grep -q "AddressSanitizer" "$log" && fail "sanitizer report when stopping: $(grep -m1 ERROR "$log")"
+done
 
 if [ "$FAILED" = 0 ]; then
     echo "PASS: redis auth and stall handling"
