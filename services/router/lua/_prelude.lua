@@ -483,7 +483,9 @@ local function release(cid, c, aid, a, fields)
   if a then
     agent_load(aid, a, -num(c.cost, P.min_cost), fields)
   end
-  timer_del('lease', cid)
+  if c.state == 'offered' then -- only an offer has a lease (accepting it ends the lease)
+    timer_del('lease', cid)
+  end
   return a
 end
 

@@ -22,8 +22,9 @@ end
 a = release(cid, c, aid, a, { wrapping = math.max(0, num(a.wrapping) - 1) })
 redis.call('HSET', contact_key(cid), 'wrap_code', code, 'wrapped_ms', NOW_TEXT)
 local handle = int(NOW - num(c.assigned_ms, NOW))
-redis.call('LPUSH', key('ht', c.queue), handle)
-redis.call('LTRIM', key('ht', c.queue), '0', '49')
+if redis.call('LPUSH', key('ht', c.queue), handle) > 100 then -- keep the latest 50 to 100
+  redis.call('LTRIM', key('ht', c.queue), '0', '49')
+end
 trail(cid, 'wrapped_up agent=' .. aid .. ' code=' .. code .. ' handle_ms=' .. handle ..
   (distressing and ' distressing=1' or ''))
 if distressing then
