@@ -254,7 +254,7 @@ local function agent_set(aid, a, fields)
   for f, v in pairs(fields) do
     a[f] = v
     flat[#flat + 1] = f
-    if type(v) == 'number' and v == math.floor(v) then
+    if type(v) == 'number' and v == math.floor(v) and math.abs(v) < 2 ^ 53 then
       flat[#flat + 1] = int(v)
     else
       flat[#flat + 1] = tostring(v)

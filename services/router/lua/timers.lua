@@ -7,11 +7,15 @@
 -- the first call of this release for a tenant rebuilds them from the agents (and drops the
 -- old sets), so that agents available during the upgrade are matched.
 if redis.call('GET', key('avail_v')) ~= '2' then
+  local dropped = {}
   for _, aid in ipairs(redis.call('SMEMBERS', key('agents'))) do
     local a = hgetall(agent_key(aid))
     if a then
       for pair in string.gmatch(a.elig or '', '%S+') do
-        redis.call('DEL', key('avail', pair))
+        if not dropped[pair] then
+          dropped[pair] = true
+          redis.call('DEL', key('avail', pair))
+        end
       end
       avail_refresh(aid, a)
     end
