@@ -30,6 +30,9 @@ struct hk_registry_t {
     int beat_inflight;
     void (*leave_done)(void *);
     void *leave_arg;
+    int calls; /* beats and the leave waiting for Redis: their callbacks use reg */
+    int dead;  /* destroyed: freed once calls is 0 and the timer closed */
+    int timer_closed;
 };
 
 typedef struct {
@@ -66,8 +69,19 @@ void hk_registry_set_endpoint(hk_registry_t *reg, const char *name, const char *
     }
 }
 
+static void s_maybe_free(hk_registry_t *reg) {
+    if (reg->dead && reg->calls == 0 && reg->timer_closed) {
+        free(reg);
+    }
+}
+
 static void s_on_beat(hk_redis_t *r, redisReply *reply, void *arg) {
     hk_registry_t *reg = arg;
+    reg->calls--;
+    if (reg->dead) {
+        s_maybe_free(reg);
+        return;
+    }
     reg->beat_inflight = 0;
     if (!reply || reply->type == REDIS_REPLY_ERROR) {
         HK_WARN("registry.beat_failed", "error=\"%s\"", reply ? reply->str : "no connection");
@@ -101,6 +115,7 @@ static void s_beat(uv_timer_t *t) {
     }
     if (hk_redis_eval(reg->redis, reg->script_beat, 2, argc, argv, lens, s_on_beat, reg) == 0) {
         reg->beat_inflight = 1;
+        reg->calls++;
     }
 }
 
@@ -113,13 +128,22 @@ void hk_registry_start(hk_registry_t *reg) {
     reg->period_ms = every;
 }
 
-static void s_on_left(hk_redis_t *r, redisReply *reply, void *arg) {
-    hk_registry_t *reg = arg;
+static void s_leave_done(hk_registry_t *reg) {
     if (reg->leave_done) {
         void (*done)(void *) = reg->leave_done;
         reg->leave_done = NULL;
         done(reg->leave_arg);
     }
+}
+
+static void s_on_left(hk_redis_t *r, redisReply *reply, void *arg) {
+    hk_registry_t *reg = arg;
+    reg->calls--;
+    if (reg->dead) {
+        s_maybe_free(reg); /* the leave timed out and the service went on without us */
+        return;
+    }
+    s_leave_done(reg);
 }
 
 void hk_registry_leave(hk_registry_t *reg, void (*done)(void *arg), void *arg) {
@@ -136,8 +160,10 @@ void hk_registry_leave(hk_registry_t *reg, void (*done)(void *arg), void *arg) {
     reg->leave_arg = arg;
     if (hk_redis_command(reg->redis, 3, zrem, zrem_len, NULL, NULL) != 0 ||
         hk_redis_command(reg->redis, 2, del, del_len, s_on_left, reg) != 0) {
-        s_on_left(reg->redis, NULL, reg);
+        s_leave_done(reg);
+        return;
     }
+    reg->calls++;
 }
 
 static void s_fill(hk_instance_t *inst, const redisReply *h) {
@@ -208,13 +234,17 @@ const char *hk_instance_endpoint(const hk_instance_t *inst, const char *name) {
 }
 
 static void s_on_timer_closed(uv_handle_t *h) {
-    free(h->data);
+    hk_registry_t *reg = h->data;
+    reg->timer_closed = 1;
+    s_maybe_free(reg);
 }
 
 void hk_registry_destroy(hk_registry_t **reg_p) {
     assert(reg_p);
-    if (*reg_p) {
-        uv_close((uv_handle_t *)&(*reg_p)->timer, s_on_timer_closed);
+    hk_registry_t *reg = *reg_p;
+    if (reg) {
         *reg_p = NULL;
+        reg->dead = 1; /* beats or the leave still waiting for Redis free it, else the close */
+        uv_close((uv_handle_t *)&reg->timer, s_on_timer_closed);
     }
 }
