@@ -137,20 +137,30 @@ static size_t s_busy(ph_main_t *m) {
     return n;
 }
 
+/* The promises answered their last call: what their answers used may go now. */
+static void s_on_promises_done(void *arg) {
+    ph_main_t *m = arg;
+    ph_bus_destroy(&m->bus);
+    ph_policy_destroy(&m->policy); /* frees once its own lookups are answered */
+    hk_service_drained(m->svc);
+}
+
+/* The callback scheduler is gone (its attempts' answers may still have used the promises). */
+static void s_on_callback_done(void *arg) {
+    ph_main_t *m = arg;
+    ph_promise_destroy(&m->promises, s_on_promises_done, m);
+}
+
 static void s_finish(ph_main_t *m) {
     uv_timer_stop(&m->tick);
     uv_close((uv_handle_t *)&m->tick, NULL);
-    ph_callback_destroy(&m->callback);
-    ph_promise_destroy(&m->promises);
     hk_events_destroy(&m->events);
+    ph_callback_destroy(&m->callback, s_on_callback_done, m);
     ph_calls_destroy(&m->calls);
     ph_register_destroy(&m->reg);
     ph_sip_destroy(&m->sip);
     ph_transport_destroy(&m->transport);
     ph_flood_destroy(&m->flood);
-    ph_bus_destroy(&m->bus);
-    ph_policy_destroy(&m->policy);
-    hk_service_drained(m->svc);
 }
 
 static void s_on_tick(uv_timer_t *t) {
@@ -161,7 +171,7 @@ static void s_on_tick(uv_timer_t *t) {
     }
     int64_t now = hk_clock_real_us() / 1000;
     size_t busy = s_busy(m);
-    if (busy == 0 && ph_bus_pending(m->bus) == 0) {
+    if (busy == 0 && ph_bus_pending(m->bus) == 0 && ph_promise_busy(m->promises) == 0) {
         HK_INFO("phone.drained", "reason=done");
         s_finish(m);
     } else if (now >= m->drain_deadline && !m->hung_up) {
@@ -179,6 +189,7 @@ static void s_on_stop(hk_service_t *svc, void *arg) {
     ph_main_t *m = arg;
     (void)svc;
     ph_calls_drain(m->calls);
+    ph_promise_stop(m->promises); /* sweeps are any replica's; what is in flight completes */
     ph_transport_stop_listening(m->transport);
     m->draining = 1;
     m->drain_deadline = hk_clock_real_us() / 1000 + m->cfg->drain_s * 1000;

@@ -25,6 +25,8 @@ struct ph_callback_t {
     hk_strmap_t *attempts; /* contact id -> s_attempt_t in progress here */
     size_t pending;        /* operations waiting for an answer (keep cb alive) */
     int destroying;
+    void (*destroyed)(void *arg); /* ph_callback_destroy's done callback */
+    void *destroyed_arg;
 };
 
 typedef enum {
@@ -53,8 +55,13 @@ typedef struct {
 
 static void s_maybe_free(ph_callback_t *cb) {
     if (cb->destroying && cb->pending == 0 && hk_strmap_size(cb->attempts) == 0) {
+        void (*done)(void *) = cb->destroyed;
+        void *arg = cb->destroyed_arg;
         hk_strmap_destroy(&cb->attempts);
         free(cb);
+        if (done) {
+            done(arg);
+        }
     }
 }
 
@@ -440,7 +447,7 @@ size_t ph_callback_active(const ph_callback_t *cb) {
     return hk_strmap_size(cb->attempts);
 }
 
-void ph_callback_destroy(ph_callback_t **cb_p) {
+void ph_callback_destroy(ph_callback_t **cb_p, void (*done)(void *arg), void *arg) {
     assert(cb_p);
     ph_callback_t *cb = *cb_p;
     if (!cb) {
@@ -448,6 +455,8 @@ void ph_callback_destroy(ph_callback_t **cb_p) {
     }
     *cb_p = NULL;
     cb->destroying = 1;
+    cb->destroyed = done;
+    cb->destroyed_arg = arg;
     /* Calls end at once (PH_CALL_ENDED runs inside ph_call_hangup and frees the attempt), so
      * take the attempts out of the map first. */
     size_t n = 0;
@@ -464,7 +473,9 @@ void ph_callback_destroy(ph_callback_t **cb_p) {
             /* Before the accept the offer goes back; after it the agent is released. */
             s_report(at, at->step >= S_ACCEPTING ? PH_ATTEMPT_NO_ANSWER : PH_ATTEMPT_AGENT_FAILED,
                      "shutdown=1");
-            at->step = S_DONE;
+            if (at->step != S_ACCEPTING) { /* accepting: s_on_accepted frees it */
+                at->step = S_DONE;
+            }
             ph_call_hangup(at->call, "shutdown");
         }
     }

@@ -44,7 +44,9 @@ void ph_callback_on_event(ph_callback_t *cb, const Hetki__V1__ContactEvent *ev);
 size_t ph_callback_active(const ph_callback_t *cb);
 
 /* Hangs up attempts in progress (each is recorded as the agent's failure, so the promise
- * waits for the next offer) and frees once their calls ended; nulls the pointer. */
-void ph_callback_destroy(ph_callback_t **cb_p);
+ * waits for the next offer) and frees once their calls ended and every answer it waits for
+ * came (those may still use the promises, registrar, policy and bus given to
+ * ph_callback_new), then calls done(arg) (done may be NULL). Nulls the pointer. */
+void ph_callback_destroy(ph_callback_t **cb_p, void (*done)(void *arg), void *arg);
 
 #endif

@@ -195,10 +195,15 @@ void ph_calls_hangup_all(ph_calls_t *calls, const char *reason) {
     size_t n = 0;
     char **keys = hk_strmap_keys(calls->legs, &n);
     for (size_t i = 0; i < n; i++) {
+        keys[i] = strdup(keys[i]); /* ending a call removes all its legs' keys from the map */
+        assert(keys[i]);
+    }
+    for (size_t i = 0; i < n; i++) {
         ph_leg_t *leg = hk_strmap_get(calls->legs, keys[i]);
         if (leg && leg->call->st != PH_ST_ENDED) {
             ph_call_end(leg->call, 503, reason);
         }
+        free(keys[i]);
     }
     free(keys);
 }

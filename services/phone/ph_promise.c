@@ -38,6 +38,8 @@ struct ph_promise_t {
     int started;
     size_t inflight;
     int destroying;
+    void (*destroyed)(void *arg); /* ph_promise_destroy's done callback */
+    void *destroyed_arg;
     uint64_t *m_promised, *m_kept, *m_broken, *m_retries;
 };
 
@@ -73,8 +75,13 @@ static int s_id_ok(const char *id, size_t max) {
 
 static void s_maybe_free(ph_promise_t *pr) {
     if (pr->destroying && pr->inflight == 0) {
+        void (*done)(void *) = pr->destroyed;
+        void *arg = pr->destroyed_arg;
         hk_strmap_destroy_values(&pr->tenants, free);
         free(pr);
+        if (done) {
+            done(arg);
+        }
     }
 }
 
@@ -570,13 +577,22 @@ void ph_promise_start(ph_promise_t *pr, int poll_ms) {
                    (uint64_t)(poll_ms > 0 ? poll_ms : 500));
 }
 
+void ph_promise_stop(ph_promise_t *pr) {
+    uv_timer_stop(&pr->sweep);
+    uv_timer_stop(&pr->refresh);
+}
+
+size_t ph_promise_busy(const ph_promise_t *pr) {
+    return pr->inflight;
+}
+
 static void s_on_closed(uv_handle_t *h) {
     ph_promise_t *pr = h->data;
     pr->inflight--;
     s_maybe_free(pr);
 }
 
-void ph_promise_destroy(ph_promise_t **pr_p) {
+void ph_promise_destroy(ph_promise_t **pr_p, void (*done)(void *arg), void *arg) {
     assert(pr_p);
     ph_promise_t *pr = *pr_p;
     if (!pr) {
@@ -584,6 +600,8 @@ void ph_promise_destroy(ph_promise_t **pr_p) {
     }
     *pr_p = NULL;
     pr->destroying = 1;
+    pr->destroyed = done;
+    pr->destroyed_arg = arg;
     pr->inflight += 2;
     uv_close((uv_handle_t *)&pr->sweep, s_on_closed);
     uv_close((uv_handle_t *)&pr->refresh, s_on_closed);

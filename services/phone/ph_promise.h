@@ -124,7 +124,15 @@ void ph_promise_result(ph_promise_t *pr, const char *tenant, const char *contact
                        ph_attempt_result_t result, const char *detail, ph_promise_fn *fn,
                        void *arg);
 
-/* Stops polling and frees once Redis answered what is in flight; nulls the pointer. */
-void ph_promise_destroy(ph_promise_t **pr_p);
+/* Stops polling (the due sweep and the tenant refresh): for a drain. */
+void ph_promise_stop(ph_promise_t *pr);
+
+/* Operations waiting for Redis or the policy (reports to the router are the bus's). */
+size_t ph_promise_busy(const ph_promise_t *pr);
+
+/* Stops polling and frees once Redis answered what is in flight (those answers may still
+ * use the policy and the submit client given to ph_promise_new), then calls done(arg) (done
+ * may be NULL): only then may the policy and the submit client go. Nulls the pointer. */
+void ph_promise_destroy(ph_promise_t **pr_p, void (*done)(void *arg), void *arg);
 
 #endif

@@ -318,12 +318,20 @@ static void s_template(s_lookup_t *l) {
 
 static void s_on_static(ph_policy_status_t status, const char *uri, void *arg) {
     s_lookup_t *l = arg;
+    ph_register_t *reg = l->reg;
+    reg->pending--;
     if (status == PH_POLICY_OK && uri && uri[0]) {
         l->fn(uri, l->arg);
         free(l);
-        return;
+    } else if (reg->dead) {
+        l->fn(NULL, l->arg);
+        free(l);
+    } else {
+        s_template(l);
     }
-    s_template(l);
+    if (reg->dead && reg->pending == 0) {
+        free(reg);
+    }
 }
 
 static void s_on_binding(hk_redis_t *r, redisReply *reply, void *arg) {
@@ -349,6 +357,7 @@ static void s_on_binding(hk_redis_t *r, redisReply *reply, void *arg) {
         return;
     }
     if (reg->policy) {
+        reg->pending++; /* until s_on_static: l points at reg */
         ph_policy_agent_uri(reg->policy, l->tenant, l->agent, s_on_static, l);
         return;
     }

@@ -451,7 +451,7 @@ static void s_test_dead_replica_and_kept(void) {
     HK_CHECK(s_claim(1, c3, "a-1").rc == PH_PROMISE_R_OK, "claim c3");
     /* phone-2 "dies" with the attempt claimed: after the claim time phone-1's sweep counts it
      * as unanswered and the router holds the contact for the retry. */
-    ph_promise_destroy(&s_ph[1].promises);
+    ph_promise_destroy(&s_ph[1].promises, NULL, NULL);
     mark = hk_test_events_size(s_ev);
     s_advance(PH_PROMISE_CLAIM_MS + 1000);
     int i = s_wait_event(mark, "call.callback_retry", c3, NULL);
@@ -547,7 +547,7 @@ int main(void) {
     s_test_dead_replica_and_kept();
 
     for (int i = 0; i < 2; i++) {
-        ph_promise_destroy(&s_ph[i].promises);
+        ph_promise_destroy(&s_ph[i].promises, NULL, NULL);
         ph_policy_destroy(&s_ph[i].policy);
         hk_submit_destroy(&s_ph[i].submit);
         hk_redis_destroy(&s_ph[i].redis);
