@@ -320,11 +320,11 @@ static void s_on_static(ph_policy_status_t status, const char *uri, void *arg) {
     s_lookup_t *l = arg;
     ph_register_t *reg = l->reg;
     reg->pending--;
-    if (status == PH_POLICY_OK && uri && uri[0]) {
-        l->fn(uri, l->arg);
-        free(l);
-    } else if (reg->dead) {
+    if (reg->dead) { /* as in s_on_binding: a lookup answered after the stop gets no address */
         l->fn(NULL, l->arg);
+        free(l);
+    } else if (status == PH_POLICY_OK && uri && uri[0]) {
+        l->fn(uri, l->arg);
         free(l);
     } else {
         s_template(l);
