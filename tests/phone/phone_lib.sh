@@ -48,6 +48,13 @@ phone_free_ports() {
     return 1
 }
 
+# phone_free_call_ports: the ports of a caller connected to an agent: AGENT_SIP_PORT and
+# AGENT_RTP (the agent's phone), CALLER_SIP_PORT and PROBE_PORT (the caller and its media).
+phone_free_call_ports() {
+    phone_free_ports AGENT_SIP_PORT 1 && phone_free_ports AGENT_RTP 1 &&
+        phone_free_ports CALLER_SIP_PORT 1 && phone_free_ports PROBE_PORT 1
+}
+
 # phone_spawn NAME CMD...: starts CMD in the background with output in $TMP/NAME.log and
 # remembers its pid (in PHONE_PID_<NAME>).
 phone_spawn() {

@@ -25,10 +25,7 @@ SIPP_DIR=$HERE/sipp
 phone_begin "$CASE" phone router1 router2 caller agent cli caller.sipp agent.sipp caller.err agent.err
 
 export HETKI_LOG_LEVEL=info
-phone_free_ports AGENT_SIP_PORT 1 || exit 1
-phone_free_ports CALLER_SIP_PORT 1 || exit 1
-phone_free_ports PROBE_PORT 1 || exit 1
-phone_free_ports AGENT_RTP 1 || exit 1
+phone_free_call_ports || exit 1
 phone_start_redis || exit 1
 phone_start_router 1 || exit 1
 if [ "$CASE" = router_kill ]; then

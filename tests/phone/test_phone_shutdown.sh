@@ -36,10 +36,7 @@ stop_phone() {
     cp "$TMP/phone.log" "$TMP/phone-$1.log"
 }
 
-phone_free_ports AGENT_SIP_PORT 1 || exit 1
-phone_free_ports CALLER_SIP_PORT 1 || exit 1
-phone_free_ports PROBE_PORT 1 || exit 1
-phone_free_ports AGENT_RTP 1 || exit 1
+phone_free_call_ports || exit 1
 phone_start_redis || exit 1
 phone_start_router 1 || exit 1
 phone_load_policy "$PHONE_POLICY_LIVE" || exit 1
