@@ -59,13 +59,29 @@ phone_wait_log "$TMP/phone.log" "event=phone.connected" 20 ||
 stop_phone connected
 
 # sweep: a promise whose window has ended, found by a sweep that Redis holds back until
-# after the stop. The phone learns tenant demo from hk:tenants when it starts and every 5 s.
+# after the stop. The phone learns tenant demo from hk:tenants when it starts and every 5 s;
+# MONITOR shows when its sweeps (every 500 ms) cover demo, and whether one ran only when the
+# 900 ms pause ended (later than 0.3 s after it began), after the stop; else the scenario was
+# not tested.
+redis-cli -p "$REDIS_PORT" MONITOR >"$TMP/monitor.log" 2>&1 &
+MONITOR_PID=$!
+PHONE_PIDS="$PHONE_PIDS $MONITOR_PID"
 phone_start_phone || exit 1
-sleep 5.6
+phone_wait_log "$TMP/monitor.log" 'hk:{demo}:promise_due' 15 ||
+    phone_fail "sweep: hetki-phone does not sweep tenant demo's promises"
+paused_at=$(redis-cli -p "$REDIS_PORT" TIME | {
+    read -r sec
+    read -r usec
+    printf '%s.%06d' "$sec" "$usec"
+})
 printf 'MULTI\nHSET hk:{demo}:promise:c-broken status pending window_end 1 attempts 0 max_attempts 3\nZADD hk:{demo}:promise_due 0 c-broken\nEXEC\nCLIENT PAUSE 900 ALL\n' |
     redis-cli -p "$REDIS_PORT" >/dev/null 2>&1
 sleep 0.55
 stop_phone sweep
+kill "$MONITOR_PID" 2>/dev/null
+awk -v t="$paused_at" '$1 + 0 > t + 0.3 && /hk:\{demo\}:promise_due/ && !/"(zadd|ZADD)"/ { f = 1 }
+    END { exit !f }' "$TMP/monitor.log" ||
+    phone_fail "sweep: no sweep was held across the stop: not tested"
 
 if [ "$PHONE_FAILED" = 0 ]; then
     echo "PASS: phone shutdown"
