@@ -150,9 +150,9 @@ local function critical(kind, cid, detail)
   event('critical.' .. kind, cid, '', '', '', detail)
 end
 
--- due: unix ms, a number or its text.
+-- due: unix ms as text (int(ms)).
 local function timer_add(kind, id, due)
-  redis.call('ZADD', key('timers'), type(due) == 'string' and due or int(due), kind .. '|' .. id)
+  redis.call('ZADD', key('timers'), due, kind .. '|' .. id)
 end
 
 local function timer_del(kind, id)
@@ -324,7 +324,7 @@ local function enqueue(cid, c, queue, why)
     'agent', '')
   c.state, c.queue = 'queued', queue
   if q and q.overflow_to ~= '' and q.overflow_after > 0 and c.overflowed_from ~= queue then
-    timer_add('overflow', cid, num(c.enq_ms, NOW) + q.overflow_after)
+    timer_add('overflow', cid, int(num(c.enq_ms, NOW) + q.overflow_after))
   end
   trail(cid, 'queued queue=' .. queue .. ' lang=' .. lang .. ' why=' .. why)
   event('contact.queued', cid, '', 'queued', queue, 'why=' .. why)
