@@ -3,15 +3,19 @@
  * HETKI_CLOCK=virtual:<T0>. The test moves time by writing hk:clock:virtual_ms, proves each
  * router followed (a probe event carries the router's clock) and then checks both Redis and
  * the events and command replies for: queue aging, overflow to another queue (with a policy
- * loaded by `hetki policy load`), confirmation windows and follow-ups, recovery pauses, and
- * offer leases (timeouts, not responding, and a lease left behind by a replica killed with
- * SIGKILL that the other replica expires). Tenants: ag, ah (aging), ov (overflow), cw
- * (confirmation), rp and rq (recovery), ls (leases). */
+ * loaded by `hetki policy load`), confirmation windows and follow-ups, recovery pauses,
+ * matching by language, contacts matched again when time alone makes them matchable (a
+ * decline's memory ends, an agent's occupancy falls to the cap), an agent offered as many
+ * contacts as fit, and offer leases (timeouts, not responding, and a lease left behind by a
+ * replica killed with SIGKILL that the other replica expires). Tenants: ag, ah (aging), ov
+ * (overflow), cw (confirmation), rp and rq (recovery), lg (languages), dm (decline memory),
+ * oc (occupancy), mc (room for many), ls (leases). */
 #include "hk_test.h"
 #include "hk_test_bus.h"
 #include "hk_test_guard.h"
 #include "hk_test_proc.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +35,8 @@
 #define S_CONFIRM_MS (72LL * 3600000)
 #define S_FOLLOWUP_MS (10LL * 86400000)
 #define S_HOUR 3600000LL
+#define S_DECLINE_MEMORY_MS 300000LL /* rt_engine.c */
+#define S_TAU_MS 1800000.0           /* the occupancy's time constant (rt_engine.c) */
 
 typedef struct {
     char id[72];
@@ -711,6 +717,151 @@ static void s_test_languages(void) {
     printf("languages: the %s contact went to the English speaker; old sets rebuilt\n", "en");
 }
 
+/* Decline memory: an agent who declined a contact is not offered it again for 5 minutes;
+ * when that memory ends the waiting contact is offered again, although nothing else happens
+ * (a rematch timer at the earliest end; when nobody takes it then, the next end). */
+static void s_test_decline_memory(void) {
+    hk_test_router_t *rt = &s_routers[0];
+    s_register(rt, "dm", "dm-1", HETKI__V1__CHANNEL__CHANNEL_CHAT, 100);
+    s_register(rt, "dm", "dm-2", HETKI__V1__CHANNEL__CHANNEL_CHAT, 100);
+    s_agent_ok(rt, "dm", "dm-1", HETKI__V1__AGENT_COMMAND_KIND__AGENT_COMMAND_AVAILABLE, "");
+    s_advance_to(s_now + 1000);
+    s_agent_ok(rt, "dm", "dm-2", HETKI__V1__AGENT_COMMAND_KIND__AGENT_COMMAND_AVAILABLE, "");
+    size_t mark = hk_test_events_size(s_ev);
+    s_contact_t c;
+    s_submit(rt, "dm", "dm-c1", 1, 0, &c);
+    s_check_offered(mark, "dm", c.id, "dm-1"); /* the longest idle */
+    mark = hk_test_events_size(s_ev);
+    s_agent_ok(rt, "dm", "dm-1", HETKI__V1__AGENT_COMMAND_KIND__AGENT_COMMAND_DECLINE, c.id);
+    int64_t first = s_now;
+    s_check_offered(mark, "dm", c.id, "dm-2");
+    s_advance_to(first + 60000);
+    s_agent_ok(rt, "dm", "dm-2", HETKI__V1__AGENT_COMMAND_KIND__AGENT_COMMAND_DECLINE, c.id);
+    int64_t second = s_now;
+    const char *ck = s_contact_key("dm", c.id);
+    const char *timer = s_fmt("rematch|%s", c.id);
+    HK_CHECK_STR_EQ(s_hget(ck, "state"), "queued");
+    HK_CHECK(s_zhas("hk:{dm}:avail:human_chat", "dm-2"), "dm-2 is not available");
+    int found;
+    HK_CHECK_INT_EQ(s_zscore("hk:{dm}:timers", timer, &found), first + S_DECLINE_MEMORY_MS);
+    s_agent_ok(rt, "dm", "dm-1", HETKI__V1__AGENT_COMMAND_KIND__AGENT_COMMAND_PAUSE, "");
+
+    s_advance_to(first + S_DECLINE_MEMORY_MS - 1000);
+    s_settle();
+    HK_CHECK_STR_EQ(s_hget(ck, "state"), "queued"); /* nobody may be asked yet */
+    s_advance_to(first + S_DECLINE_MEMORY_MS + 1000);
+    long long until = hk_test_now_ms() + S_WAIT_MS;
+    while (s_zscore("hk:{dm}:timers", timer, &found) != second + S_DECLINE_MEMORY_MS &&
+           hk_test_now_ms() < until) {
+        hk_test_sleep_ms(20);
+    }
+    HK_CHECK_INT_EQ(s_zscore("hk:{dm}:timers", timer, &found), second + S_DECLINE_MEMORY_MS);
+    HK_CHECK_STR_EQ(s_hget(ck, "state"), "queued"); /* dm-1 is paused, dm-2 still remembered */
+    mark = hk_test_events_size(s_ev);
+    s_advance_to(second + S_DECLINE_MEMORY_MS + 1000);
+    s_check_offered(mark, "dm", c.id, "dm-2");
+    HK_CHECK(!s_zhas("hk:{dm}:timers", timer), "rematch timer left behind");
+    printf("decline memory: %s offered again to dm-2 when its 5 min memory ended\n", c.id);
+}
+
+/* Occupancy cap: an agent who held a full load for two hours is above the 85 % cap after it
+ * finished; a contact waits until the agent's occupancy has fallen to the cap and is then
+ * offered to it, although nothing else happens (an occ timer). */
+static void s_test_occupancy(void) {
+    hk_test_router_t *rt = &s_routers[0];
+    const char *ak = s_agent_key("oc", "oc-1");
+    s_register(rt, "oc", "oc-1", HETKI__V1__CHANNEL__CHANNEL_CHAT, 33); /* one chat fills it */
+    s_agent_ok(rt, "oc", "oc-1", HETKI__V1__AGENT_COMMAND_KIND__AGENT_COMMAND_AVAILABLE, "");
+    s_contact_t c1, c2;
+    s_assign(rt, "oc", "oc-1", "oc-c1", &c1);
+    s_advance_to(s_now + 2 * S_HOUR);
+    s_agent_ok(rt, "oc", "oc-1", HETKI__V1__AGENT_COMMAND_KIND__AGENT_COMMAND_PROPOSE_RESOLUTION,
+               c1.id);
+    Hetki__V1__AgentCommand cmd;
+    char id[32];
+    s_cmd_init(&cmd, id, sizeof id, "oc", "oc-1",
+               HETKI__V1__AGENT_COMMAND_KIND__AGENT_COMMAND_WRAP_UP, c1.id);
+    cmd.wrap_code = "resolved";
+    hk_test_reply_t r;
+    HK_CHECK(hk_test_bus_command(rt->bus, &cmd, &r, S_REPLY_MS) == 0, "wrap-up: %s", r.text);
+    HK_CHECK_STR_EQ(s_hget(ak, "load"), "0");
+    int64_t freed_at = s_now;
+    /* Two hours at full load: occ = 1 - e^-4; it falls to the cap 0.85 after tau ln(occ/0.85). */
+    double occ = atof(s_hget(ak, "occ"));
+    HK_CHECK(occ > 0.98 && occ < 0.99, "occupancy %f after two hours at full load", occ);
+    HK_CHECK_INT_EQ(s_hget_ll(ak, "occ_at"), s_now);
+    long long due = s_now + (long long)ceil(S_TAU_MS * log(occ / 0.85)) + 1;
+    int found;
+    long long timer = s_zscore("hk:{oc}:timers", "occ|oc-1", &found);
+    HK_CHECK(found && llabs(timer - due) <= 1, "occ timer at %lld, expected %lld", timer, due);
+
+    s_submit(rt, "oc", "oc-c2", 1, 0, &c2);
+    const char *ck2 = s_contact_key("oc", c2.id);
+    HK_CHECK_STR_EQ(s_hget(ck2, "state"), "queued"); /* above the cap: not offered */
+    s_advance_to(timer - 1000);
+    s_settle();
+    HK_CHECK_STR_EQ(s_hget(ck2, "state"), "queued");
+    size_t mark = hk_test_events_size(s_ev);
+    s_advance_to(timer + 1000);
+    s_check_offered(mark, "oc", c2.id, "oc-1");
+    HK_CHECK(!s_zhas("hk:{oc}:timers", "occ|oc-1"), "occ timer left behind");
+    printf("occupancy: oc-1 at %.3f after 2 h of full load, offered work again %.1f min later\n",
+           occ, (double)(timer - freed_at) / 60000.0);
+}
+
+/* Room for many: with chats costing 10, an agent going available is offered ten waiting
+ * chats at once (as many as fit), not only the first five. */
+static void s_test_room(void) {
+    hk_test_router_t *rt = &s_routers[0];
+    const char *path = s_fmt("%s/mc.policy", s_dir);
+    FILE *f = fopen(path, "w");
+    HK_CHECK(f, "cannot write %s", path);
+    fputs("# room test: chats are light, urgent chats go to the queue chats\n"
+          "[tenant]\nname = mc\n"
+          "[queue voice]\npromise = 2m\n"
+          "[queue chats]\npromise = 5m\n"
+          "[queue async]\npromise = 24h\n"
+          "[routing]\nhuman_chat_queue = chats\n"
+          "[capacity]\nchat = 10\n",
+          f);
+    fclose(f);
+    int rc = s_policy_load(path);
+    HK_CHECK(rc == 0, "hetki policy load %s failed with %d (see %s/policy-load.log)", path, rc,
+             s_dir);
+    /* The first urgent chat acked into the queue chats shows the policy is in use (earlier
+     * ones went to human_chat, which this policy does not have). */
+    s_contact_t c[12];
+    int found = 0;
+    long long until = hk_test_now_ms() + S_WAIT_MS;
+    for (int n = 0; !found && hk_test_now_ms() < until; n++) {
+        s_submit(rt, "mc", s_fmt("mc-probe-%d", n), 1, 0, &c[0]);
+        found = !strcmp(c[0].queue, "chats");
+        if (!found) {
+            hk_test_sleep_ms(20);
+        }
+    }
+    HK_CHECK(found, "no contact went to the queue chats: the loaded policy is not in use");
+    for (int i = 1; i < 12; i++) {
+        s_submit(rt, "mc", s_fmt("mc-c%d", i), 1, 0, &c[i]);
+        HK_CHECK_STR_EQ(c[i].queue, "chats");
+    }
+    for (int i = 0; i < 12; i++) {
+        HK_CHECK_STR_EQ(s_hget(s_contact_key("mc", c[i].id), "cost"), "10");
+    }
+    s_register(rt, "mc", "mc-1", HETKI__V1__CHANNEL__CHANNEL_CHAT, 100);
+    size_t mark = hk_test_events_size(s_ev);
+    s_agent_ok(rt, "mc", "mc-1", HETKI__V1__AGENT_COMMAND_KIND__AGENT_COMMAND_AVAILABLE, "");
+    for (int i = 0; i < 10; i++) { /* the ten that waited longest */
+        s_check_offered(mark, "mc", c[i].id, "mc-1");
+    }
+    s_settle();
+    for (int i = 10; i < 12; i++) {
+        HK_CHECK_STR_EQ(s_hget(s_contact_key("mc", c[i].id), "state"), "queued");
+    }
+    HK_CHECK_STR_EQ(s_hget(s_agent_key("mc", "mc-1"), "load"), "100");
+    printf("room: mc-1 offered 10 chats of cost 10 at once, 2 wait\n");
+}
+
 /* Offer leases: timeouts requeue the contact and count against the agent, two in a row make
  * it not responding; a lease left by a killed replica is expired by the other one. */
 static void s_test_leases(void) {
@@ -805,7 +956,7 @@ int main(void) {
     freeReplyObject(r);
     s_ev = hk_test_events_new();
     HK_CHECK(s_ev, "event collector");
-    const char *tenants[] = {"ag", "ah", "ov", "cw", "rp", "rq", "lg", "ls"};
+    const char *tenants[] = {"ag", "ah", "ov", "cw", "rp", "rq", "lg", "dm", "oc", "mc", "ls"};
     for (size_t i = 0; i < sizeof tenants / sizeof tenants[0]; i++) {
         HK_CHECK(hk_test_events_subscribe(s_ev, tenants[i]) == 0, "subscribe %s", tenants[i]);
     }
@@ -817,6 +968,9 @@ int main(void) {
     s_test_recovery();
     s_test_recovery_offline();
     s_test_languages();
+    s_test_decline_memory();
+    s_test_occupancy();
+    s_test_room();
     s_test_leases();
 
     int rc = HK_TEST_GUARD_END();

@@ -159,6 +159,15 @@ local function timer_del(kind, id)
   redis.call('ZREM', key('timers'), kind .. '|' .. id)
 end
 
+-- The agent declined (or let time out, or transferred away) the contact: it is not offered
+-- the contact again for P.decline_memory ms. A rematch timer makes the contact matchable
+-- again when that memory ends, since nothing else may happen then (the earliest end is
+-- kept: 'LT'; timers.lua arms the next one).
+local function remember_decline(cid, aid)
+  redis.call('ZADD', key('declined', cid), NOW_TEXT, aid)
+  redis.call('ZADD', key('timers'), 'LT', int(NOW + P.decline_memory), 'rematch|' .. cid)
+end
+
 -- Agents ---------------------------------------------------------------------------------
 
 local function agent_key(aid)
@@ -228,6 +237,21 @@ end
 -- (One set per queue; the languages are checked on the agent, see find_agent.)
 -- Order in the avail sets: idle agents first, longest idle first; then agents with work and
 -- room (several chats), least loaded first, then longest since their last offer.
+-- An open agent above the occupancy cap is matched again when its occupancy has fallen to
+-- the cap (an occ timer), since nothing else may happen then. With the load held constant
+-- the occupancy decays towards u = load / capacity: occ(NOW + dt) = u + (occ - u) e^(-dt/tau),
+-- which reaches the cap k after dt = tau ln((occ - u) / (k - u)) when u < k. Every load or
+-- state change comes through avail_refresh, which sets the timer for the agent's new state.
+local function occ_timer(aid, a)
+  local capacity = num(a.capacity, 100)
+  local occ = occ_now(a.occ, a.occ_at, a.load, capacity)
+  local u, k = num(a.load) / capacity, P.occ_cap / 100
+  if occ > k and u < k then
+    local due = NOW + P.tau * math.log((occ - u) / (k - u))
+    timer_add('occ', aid, int(math.ceil(due) + 1))
+  end
+end
+
 local function avail_refresh(aid, a)
   local room = num(a.capacity, 100) - num(a.load)
   local open = a.state == 'available' and room >= P.min_cost and num(a.recovery_until) <= NOW
@@ -238,6 +262,7 @@ local function avail_refresh(aid, a)
       score = 2e15 + num(a.load) * 1e13 + num(a.last_offer_ms)
     end
     score = int(score)
+    occ_timer(aid, a)
   end
   for _, queue in ipairs(elig_queues(a)) do
     if open then
@@ -439,10 +464,13 @@ local function match(queue, limit)
   return made
 end
 
--- Matches every queue the agent serves (after it gained room).
+-- Matches every queue the agent serves (after it gained room), offering up to as many
+-- contacts per queue as the agent has room for (at least 5): an agent left with room while
+-- contacts it may take wait would not be matched again until its load changed.
 local function match_for_agent(a)
+  local limit = math.max(5, math.floor((num(a.capacity, 100) - num(a.load)) / P.min_cost))
   for _, queue in ipairs(elig_queues(a)) do
-    match(queue, 5)
+    match(queue, limit)
   end
 end
 

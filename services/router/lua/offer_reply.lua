@@ -37,7 +37,7 @@ if what == 'accept' then
   return result(E_OK, '', display_state(a), 'assigned')
 end
 a = release(cid, c, aid, a)
-redis.call('ZADD', key('declined', cid), NOW_TEXT, aid)
+remember_decline(cid, aid)
 trail(cid, 'declined agent=' .. aid)
 event('contact.declined', cid, aid, 'queued', c.queue, '')
 enqueue(cid, c, c.queue, 'declined')

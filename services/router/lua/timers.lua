@@ -1,7 +1,8 @@
 -- timers: claims the tenant's due timers (offer leases, overflows, confirmation windows,
--- recovery pauses, follow-ups) and applies them. Any replica may run it; claiming and
--- applying is one atomic step, so each timer fires exactly once and a lease left behind by a
--- dead replica still expires. Returns { 0, '', '', '', events, timers fired }.
+-- recovery pauses, follow-ups, the end of a decline's memory, an agent's occupancy falling to
+-- the cap) and applies them. Any replica may run it; claiming and applying is one atomic
+-- step, so each timer fires exactly once and a lease left behind by a dead replica still
+-- expires. Returns { 0, '', '', '', events, timers fired }.
 -- KEYS[1] hk:{t}:timers   ARGV[4] at most this many timers
 -- The availability sets were kept per queue and language before they were kept per queue:
 -- the first call of this release for a tenant rebuilds them from the agents (and drops the
@@ -27,11 +28,11 @@ local due = redis.call('ZRANGEBYSCORE', key('timers'), '-inf', NOW_TEXT, 'LIMIT'
 for _, member in ipairs(due) do
   redis.call('ZREM', key('timers'), member)
   local kind, id = string.match(member, '^([^|]+)|(.*)$')
-  local c = (kind ~= 'recovery') and load_contact(id) or nil
+  local c = (kind ~= 'recovery' and kind ~= 'occ') and load_contact(id) or nil
   if kind == 'lease' and c and c.state == 'offered' and num(c.offer_until) <= NOW then
     local aid = c.offer_agent
     local a = release(id, c, aid)
-    redis.call('ZADD', key('declined', id), NOW_TEXT, aid)
+    remember_decline(id, aid)
     trail(id, 'offer_timeout agent=' .. aid)
     event('contact.offer_timeout', id, aid, 'queued', c.queue, '')
     if a then
@@ -63,6 +64,22 @@ for _, member in ipairs(due) do
       agent_set(id, a, { state = 'available', pause_reason = '', state_since = NOW })
       avail_refresh(id, a)
       event('agent.state', '', id, display_state(a), '', 'recovery_over')
+      match_for_agent(a)
+    end
+  elseif kind == 'rematch' and c and c.state == 'queued' then
+    -- An agent's memory of declining this contact ended: it may be offered it again. Should
+    -- the contact still wait, the next agent's memory of it ends later.
+    match(c.queue, 5)
+    local later = redis.call('ZRANGEBYSCORE', key('declined', id),
+      '(' .. int(NOW - P.decline_memory), '+inf', 'WITHSCORES', 'LIMIT', '0', '1')
+    if later[2] and redis.call('HGET', contact_key(id), 'state') == 'queued' then
+      timer_add('rematch', id, int(tonumber(later[2]) + P.decline_memory))
+    end
+  elseif kind == 'occ' then
+    -- The agent's occupancy has fallen to the cap: it may be offered work again.
+    local a = hgetall(agent_key(id))
+    if a and a.state == 'available' then
+      avail_refresh(id, a) -- arms the timer again should it still be above the cap
       match_for_agent(a)
     end
   elseif kind == 'followup' and c and c.state == 'closed' then

@@ -41,7 +41,7 @@ if to_agent ~= '' then
 else
   -- Handed on to a queue: someone else should take it, so the agent who passed it is not
   -- offered it again for a while (as after a decline).
-  redis.call('ZADD', key('declined', cid), NOW_TEXT, aid)
+  remember_decline(cid, aid)
   enqueue(cid, c, to_queue, 'transfer')
   match(to_queue, 5)
 end
