@@ -76,7 +76,8 @@ void as_options_usage(void) {
         stderr,
         "usage: hetki-agentsim [--tenant T] [--agents N] [--prefix P] [--accept P]\n"
         "       [--decline P] [--handle-ms MS] [--think-ms MS] [--recover-ms MS]\n"
-        "       [--duration-s S | --until-closed COUNT] [--seed N] [--capacity C]\n"
+        "       [--duration-s S | --until-closed COUNT | --until-accepted COUNT]\n"
+        "       [--seed N] [--capacity C]\n"
         "       [--channels chat,email,phone[/chat...]] [--languages fi,sv,en[/en...]]\n"
         "       [--skills name:level,...] [--wrap-code W] [--out FILE]\n"
         "       [--min-routers K] [--attempt-ms MS] [--wait-ms MS] [--progress-s S]\n"
@@ -113,6 +114,7 @@ int as_options_parse(as_opts_t *o, int argc, char **argv) {
         {"recover-ms", S_LONG, &o->recover_ms},
         {"duration-s", S_LONG, &o->duration_s},
         {"until-closed", S_LONG, &o->until_closed},
+        {"until-accepted", S_LONG, &o->until_accepted},
         {"seed", S_SEED, &o->seed},
         {"capacity", S_LONG, &o->capacity},
         {"channels", S_STRING, &channels},

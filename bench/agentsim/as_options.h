@@ -19,7 +19,8 @@ typedef struct {
 } as_set_t;
 
 typedef struct {
-    long agents, capacity, handle_ms, think_ms, duration_s, until_closed, recover_ms;
+    long agents, capacity, handle_ms, think_ms, duration_s, until_closed, until_accepted;
+    long recover_ms;
     long min_routers, attempt_ms, deadline_ms, wait_ms, progress_s;
     double p_accept, p_decline; /* ignore with the rest */
     unsigned long long seed;

@@ -4,7 +4,8 @@
  * probability --accept, decline with --decline, and ignore the rest so that the lease runs
  * out. An accepted contact is handled for about --handle-ms, then the agent proposes a
  * resolution, the customer confirms it (CustomerConfirm) and the agent wraps up. An agent
- * the router marks not responding goes available again after --recover-ms.
+ * the router marks not responding goes available again after --recover-ms. It stops after
+ * --duration-s, or once --until-closed contacts were closed or --until-accepted accepted.
  *
  * Every command carries its own command_id and goes through hk_submit, which resends it to
  * another replica on timeout; the router answers a resend with the first reply, so a replica
@@ -456,6 +457,11 @@ static void s_on_reply(const hk_envelope_t *reply, const char *error, void *arg)
         }
         job->phase = J_HANDLE;
         uv_timer_start(&job->timer, s_on_handled, s_jitter(sim, sim->o.handle_ms), 0);
+        if (sim->o.until_accepted > 0 && (long)sim->accepted >= sim->o.until_accepted) {
+            s_call_done(call, 0);
+            s_stop(sim);
+            return;
+        }
         break;
     case C_DECLINE:
         sim->declined++;
