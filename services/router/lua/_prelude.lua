@@ -355,9 +355,14 @@ local function enqueue(cid, c, queue, why)
   event('contact.queued', cid, '', 'queued', queue, 'why=' .. why)
 end
 
+-- (Only a queue that overflows arms overflow timers; one armed under an older policy finds
+-- the contact gone from its queue or the queue no longer overflowing, and does nothing.)
 local function dequeue(cid, c)
   redis.call('ZREM', queue_key(c.queue or '', c.lang or 'any'), cid)
-  timer_del('overflow', cid)
+  local q = P.queues[c.queue or '']
+  if not q or q.overflow_to ~= '' then
+    timer_del('overflow', cid)
+  end
 end
 
 -- Matching -------------------------------------------------------------------------------
@@ -392,9 +397,18 @@ local function find_agent(queue, lang, cid, cost)
   return nil
 end
 
+-- The agent fields a change of load reads (agent_load, avail_refresh, occ_timer): an offer
+-- reads only these instead of the whole agent.
+local LOAD_FIELDS = { 'state', 'capacity', 'load', 'occ', 'occ_at', 'recovery_until',
+  'idle_since', 'last_offer_ms', 'elig' }
+
 local function make_offer(cid, aid, why)
   local c = load_contact(cid)
-  local a = hgetall(agent_key(aid))
+  local v = redis.call('HMGET', agent_key(aid), unpack(LOAD_FIELDS))
+  local a = {}
+  for i, f in ipairs(LOAD_FIELDS) do
+    a[f] = v[i] or nil
+  end
   dequeue(cid, c)
   local until_ = int(NOW + P.lease)
   redis.call('HSET', contact_key(cid), 'state', 'offered', 'offer_agent', aid, 'offer_until', until_)
@@ -429,28 +443,40 @@ end
 
 -- Offers queued contacts of queue to free agents, best contact first, up to limit offers.
 -- Two calls tell when there is nothing to do: no contact waits, or no agent is available.
+-- The first five contacts of each language (and their costs) are read once per call, and
+-- again once all five were offered: an offer only takes its own contact out of the queues.
 local function match(queue, limit)
   local queues = {}
   for i, lang in ipairs(LANGS) do
     queues[i] = queue_key(queue, lang)
   end
-  local made = 0
+  if redis.call('EXISTS', unpack(queues)) == 0 then
+    return 0
+  end
+  local heads, made = {}, 0
   while made < (limit or 20) do
-    if redis.call('EXISTS', unpack(queues)) == 0 or redis.call('EXISTS', key('avail', queue)) == 0 then
+    if redis.call('EXISTS', key('avail', queue)) == 0 then
       break
     end
     local best
     for i, lang in ipairs(LANGS) do
-      local heads = redis.call('ZRANGE', queues[i], '0', '4', 'WITHSCORES')
-      for j = 1, #heads, 2 do
-        local score = tonumber(heads[j + 1])
-        if best and score >= best.score then
+      local h = heads[i]
+      if not h then
+        h = {}
+        local flat = redis.call('ZRANGE', queues[i], '0', '4', 'WITHSCORES')
+        for j = 1, #flat, 2 do
+          h[#h + 1] = { cid = flat[j], score = tonumber(flat[j + 1]) }
+        end
+        heads[i] = h
+      end
+      for j, head in ipairs(h) do
+        if best and head.score >= best.score then
           break
         end
-        local cost = num(redis.call('HGET', contact_key(heads[j]), 'cost'), P.min_cost)
-        local aid = find_agent(queue, lang, heads[j], cost)
+        head.cost = head.cost or num(redis.call('HGET', contact_key(head.cid), 'cost'), P.min_cost)
+        local aid = find_agent(queue, lang, head.cid, head.cost)
         if aid then
-          best = { cid = heads[j], aid = aid, score = score }
+          best = { cid = head.cid, aid = aid, score = head.score, i = i, j = j }
           break
         end
       end
@@ -459,6 +485,10 @@ local function match(queue, limit)
       break
     end
     make_offer(best.cid, best.aid, 'match')
+    table.remove(heads[best.i], best.j)
+    if #heads[best.i] == 0 then
+      heads[best.i] = nil -- offered all five: read the next ones
+    end
     made = made + 1
   end
   return made
