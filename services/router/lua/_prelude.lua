@@ -174,6 +174,33 @@ local function agent_key(aid)
   return key('agent', aid)
 end
 
+-- The agent fields the routing scripts read: every a.<field> in these scripts (the build's
+-- test_contact_fields checks that). A script that changes an agent reads it with one HMGET of
+-- them instead of an HGETALL of the whole hash (its profile among it); the first few are what
+-- matching and a change of load read (find_agent, agent_load, avail_refresh, occ_timer).
+local AGENT_FIELDS = { 'state', 'capacity', 'load', 'occ', 'occ_at', 'recovery_until', 'elig',
+  'idle_since', 'last_offer_ms', 'wrapping', 'nr', 'state_saved', 'pause_reason', 'state_since',
+  'display_name' }
+local LOAD_FIELDS = { 'state', 'capacity', 'load', 'occ', 'occ_at', 'recovery_until', 'elig',
+  'idle_since', 'last_offer_ms' }
+
+-- The agent as a table of fields (names from fields, AGENT_FIELDS when nil), or nil for an
+-- unknown agent (every agent has a state).
+local function load_agent(aid, fields)
+  fields = fields or AGENT_FIELDS
+  local v = redis.call('HMGET', agent_key(aid), unpack(fields))
+  if not v[1] then
+    return nil
+  end
+  local a = {}
+  for i, f in ipairs(fields) do
+    if v[i] then
+      a[f] = v[i]
+    end
+  end
+  return a
+end
+
 -- The state shown to people: available agents are busy while they hold work and in wrap-up
 -- while a finished contact waits for its wrap-up code.
 local function display_state(a)
@@ -370,8 +397,9 @@ end
 -- The agents of an availability set read at a time: most often the first one matches.
 local PAGES = { { '0', '9' }, { '10', '199' } }
 
--- The longest-idle agent that may take the contact now, or nil: among the first 200 of the
--- queue's availability set, one that serves the contact's language in this queue.
+-- The longest-idle agent that may take the contact now (and its LOAD_FIELDS), or nil: among
+-- the first 200 of the queue's availability set, one that serves the contact's language in
+-- this queue.
 -- An agent that declined (or let time out) an offer of this contact is not asked again for
 -- P.decline_memory ms, after which everyone may be asked again (nobody waits forever).
 local function find_agent(queue, lang, cid, cost)
@@ -379,14 +407,14 @@ local function find_agent(queue, lang, cid, cost)
   for _, page in ipairs(PAGES) do
     local candidates = redis.call('ZRANGE', avail, page[1], page[2])
     for _, aid in ipairs(candidates) do
-      local f = redis.call('HMGET', agent_key(aid), 'state', 'capacity', 'load', 'occ', 'occ_at',
-        'recovery_until', 'elig')
-      local room = num(f[2], 100) - num(f[3])
-      if f[1] == 'available' and room >= cost and num(f[6]) <= NOW
-          and occ_now(f[4], f[5], f[3], f[2]) * 100 <= P.occ_cap and elig_has(f[7] or '', pair) then
+      local a = load_agent(aid, LOAD_FIELDS) or {}
+      local room = num(a.capacity, 100) - num(a.load)
+      if a.state == 'available' and room >= cost and num(a.recovery_until) <= NOW
+          and occ_now(a.occ, a.occ_at, a.load, a.capacity) * 100 <= P.occ_cap
+          and elig_has(a.elig or '', pair) then
         local when = redis.call('ZSCORE', declined, aid)
         if not when or NOW - tonumber(when) >= P.decline_memory then
-          return aid
+          return aid, a
         end
       end
     end
@@ -397,18 +425,11 @@ local function find_agent(queue, lang, cid, cost)
   return nil
 end
 
--- The agent fields a change of load reads (agent_load, avail_refresh, occ_timer): an offer
--- reads only these instead of the whole agent.
-local LOAD_FIELDS = { 'state', 'capacity', 'load', 'occ', 'occ_at', 'recovery_until',
-  'idle_since', 'last_offer_ms', 'elig' }
-
-local function make_offer(cid, aid, why)
+-- Offers the contact to the agent; a is the agent's LOAD_FIELDS as find_agent read them (nil:
+-- read here).
+local function make_offer(cid, aid, why, a)
   local c = load_contact(cid)
-  local v = redis.call('HMGET', agent_key(aid), unpack(LOAD_FIELDS))
-  local a = {}
-  for i, f in ipairs(LOAD_FIELDS) do
-    a[f] = v[i] or nil
-  end
+  a = a or load_agent(aid, LOAD_FIELDS)
   dequeue(cid, c)
   local until_ = int(NOW + P.lease)
   redis.call('HSET', contact_key(cid), 'state', 'offered', 'offer_agent', aid, 'offer_until', until_)
@@ -434,9 +455,9 @@ end
 -- an agent that is free while a contact it may take waits is matched when it became free.
 -- Returns the agent offered it, or nil.
 local function match_contact(cid, c, queue)
-  local aid = find_agent(queue, c.lang or 'any', cid, num(c.cost, P.min_cost))
+  local aid, a = find_agent(queue, c.lang or 'any', cid, num(c.cost, P.min_cost))
   if aid then
-    make_offer(cid, aid, 'match')
+    make_offer(cid, aid, 'match', a)
   end
   return aid
 end
@@ -474,9 +495,9 @@ local function match(queue, limit)
           break
         end
         head.cost = head.cost or num(redis.call('HGET', contact_key(head.cid), 'cost'), P.min_cost)
-        local aid = find_agent(queue, lang, head.cid, head.cost)
+        local aid, a = find_agent(queue, lang, head.cid, head.cost)
         if aid then
-          best = { cid = head.cid, aid = aid, score = head.score, i = i, j = j }
+          best = { cid = head.cid, aid = aid, a = a, score = head.score, i = i, j = j }
           break
         end
       end
@@ -484,7 +505,7 @@ local function match(queue, limit)
     if not best then
       break
     end
-    make_offer(best.cid, best.aid, 'match')
+    make_offer(best.cid, best.aid, 'match', best.a)
     table.remove(heads[best.i], best.j)
     if #heads[best.i] == 0 then
       heads[best.i] = nil -- offered all five: read the next ones
@@ -560,7 +581,7 @@ end
 -- The agent and the contact a command names, or a refusal when either is unknown (keys are
 -- per tenant, so another tenant's contact is unknown here too).
 local function load_agent_contact(aid, cid)
-  local a = hgetall(agent_key(aid))
+  local a = load_agent(aid)
   if not a then
     return nil, nil, result(E_NOT_FOUND, 'unknown agent ' .. aid)
   end
