@@ -259,11 +259,6 @@ local function elig_has(elig, pair)
   end
 end
 
--- Puts the agent in (or takes it out of) the availability set of each queue it serves, which
--- matching reads: available, with room for the cheapest contact, and not in a recovery pause.
--- (One set per queue; the languages are checked on the agent, see find_agent.)
--- Order in the avail sets: idle agents first, longest idle first; then agents with work and
--- room (several chats), least loaded first, then longest since their last offer.
 -- An open agent above the occupancy cap is matched again when its occupancy has fallen to
 -- the cap (an occ timer), since nothing else may happen then. With the load held constant
 -- the occupancy decays towards u = load / capacity: occ(NOW + dt) = u + (occ - u) e^(-dt/tau),
@@ -279,6 +274,11 @@ local function occ_timer(aid, a)
   end
 end
 
+-- Puts the agent in (or takes it out of) the availability set of each queue it serves, which
+-- matching reads: available, with room for the cheapest contact, and not in a recovery pause.
+-- (One set per queue; the languages are checked on the agent, see find_agent.)
+-- Order in the avail sets: idle agents first, longest idle first; then agents with work and
+-- room (several chats), least loaded first, then longest since their last offer.
 local function avail_refresh(aid, a)
   local room = num(a.capacity, 100) - num(a.load)
   local open = a.state == 'available' and room >= P.min_cost and num(a.recovery_until) <= NOW
