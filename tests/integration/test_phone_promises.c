@@ -25,7 +25,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <zmq.h>
 
 #define S_T0 1700000000000LL
@@ -221,22 +220,10 @@ static const char *s_pk(const char *cid) {
 
 /* ---- the scenarios */
 
-/* Writes text to a policy file and runs `hetki policy load` on it; returns the exit code. */
+/* Writes text as <name>.policy in the test's folder and runs `hetki policy load` on it;
+ * returns the exit code (-1: could not run it). */
 static int s_policy_load(const char *name, const char *text) {
-    const char *path = s_fmt("%s/%s.policy", s_dir, name);
-    FILE *f = fopen(path, "w");
-    HK_CHECK(f, "cannot write %s", path);
-    fputs(text, f);
-    fclose(f);
-    char bin[300], redis[48], log[300];
-    snprintf(redis, sizeof redis, "HETKI_REDIS_PORT=%d", s_redis.port);
-    snprintf(log, sizeof log, "%s/policy-load.log", s_dir);
-    const char *env[] = {redis, NULL};
-    const char *argv[] = {hk_test_bin("hetki", bin, sizeof bin), "policy", "load", path, NULL};
-    int status = 0;
-    HK_CHECK(hk_test_wait(hk_test_spawn(argv, env, log), 20000, &status) == 0, "policy load");
-    HK_CHECK(WIFEXITED(status), "policy load died (see %s)", log);
-    return WEXITSTATUS(status);
+    return hk_test_policy_load(s_redis.port, s_dir, name, text);
 }
 
 static void s_load_policy(void) {

@@ -20,7 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 
 #define S_T0 1700000000000LL /* the virtual start: 2023-11-14 22:13:20 UTC */
 #define S_TIMER_POLL_MS 20
@@ -431,36 +430,23 @@ static void s_test_aging(void) {
            u1.score, p1.score, r1.score, (long long)(head_start + 60000) / 1000);
 }
 
-/* Runs `hetki policy load FILE` against the test's Redis; returns its exit code. */
-static int s_policy_load(const char *path) {
-    char bin[300], redis[48], log[300];
-    snprintf(redis, sizeof redis, "HETKI_REDIS_PORT=%d", s_redis.port);
-    snprintf(log, sizeof log, "%s/policy-load.log", s_dir);
-    const char *env[] = {redis, NULL};
-    const char *argv[] = {hk_test_bin("hetki", bin, sizeof bin), "policy", "load", path, NULL};
-    pid_t pid = hk_test_spawn(argv, env, log);
-    int status = 0;
-    HK_CHECK(hk_test_wait(pid, 20000, &status) == 0, "hetki policy load hangs");
-    HK_CHECK(WIFEXITED(status), "hetki policy load died (see %s)", log);
-    return WEXITSTATUS(status);
+/* Writes text as <tenant>.policy in the test's folder and stores it with `hetki policy load`
+ * against the test's Redis; the test fails when loading does. */
+static void s_policy_load(const char *tenant, const char *text) {
+    int rc = hk_test_policy_load(s_redis.port, s_dir, tenant, text);
+    HK_CHECK(rc == 0, "hetki policy load of %s/%s.policy failed with %d (see policy-load.log)",
+             s_dir, tenant, rc);
 }
 
 /* Overflow: a routine contact that waited async's overflow_after moves to human_chat. */
 static void s_test_overflow(void) {
     hk_test_router_t *rt = &s_routers[0];
-    const char *path = s_fmt("%s/ov.policy", s_dir);
-    FILE *f = fopen(path, "w");
-    HK_CHECK(f, "cannot write %s", path);
-    fputs("# overflow test: routine contacts move to a human after a minute\n"
-          "[tenant]\nname = ov\n"
-          "[queue voice]\npromise = 2m\n"
-          "[queue human_chat]\npromise = 5m\n"
-          "[queue async]\npromise = 24h\noverflow_to = human_chat\noverflow_after = 60s\n",
-          f);
-    fclose(f);
-    int rc = s_policy_load(path);
-    HK_CHECK(rc == 0, "hetki policy load %s failed with %d (see %s/policy-load.log)", path, rc,
-             s_dir);
+    s_policy_load("ov", "# overflow test: routine contacts move to a human after a minute\n"
+                        "[tenant]\nname = ov\n"
+                        "[queue voice]\npromise = 2m\n"
+                        "[queue human_chat]\npromise = 5m\n"
+                        "[queue async]\npromise = 24h\noverflow_to = human_chat\n"
+                        "overflow_after = 60s\n");
     /* Replicas pick a new version up within a poll (50 ms here): the first routine contact
      * that gets an overflow timer shows the policy is in use. */
     s_contact_t c = {0};
@@ -514,6 +500,24 @@ static void s_assign(hk_test_router_t *rt, const char *tenant, const char *aid, 
     HK_CHECK_STR_EQ(r.contact_state, "assigned");
     s_event(mark, "contact.assigned", c->id, aid);
     HK_CHECK_STR_EQ(s_hget(s_contact_key(tenant, c->id), "agent"), aid);
+}
+
+/* The holder proposes a resolution for the contact and wraps it up ("resolved", distressing
+ * or not); returns the wrap-up's reply. */
+static hk_test_reply_t s_finish(hk_test_router_t *rt, const char *tenant, const char *aid,
+                                const char *cid, int distressing) {
+    s_agent_ok(rt, tenant, aid, HETKI__V1__AGENT_COMMAND_KIND__AGENT_COMMAND_PROPOSE_RESOLUTION,
+               cid);
+    Hetki__V1__AgentCommand cmd;
+    char id[32];
+    s_cmd_init(&cmd, id, sizeof id, tenant, aid,
+               HETKI__V1__AGENT_COMMAND_KIND__AGENT_COMMAND_WRAP_UP, cid);
+    cmd.wrap_code = "resolved";
+    cmd.distressing = distressing;
+    hk_test_reply_t r;
+    HK_CHECK(hk_test_bus_command(rt->bus, &cmd, &r, S_REPLY_MS) == 0, "%s's wrap-up of %s: %s", aid,
+             cid, r.text);
+    return r;
 }
 
 /* Confirmation window: an unconfirmed resolution closes only after the window, then the
@@ -585,17 +589,8 @@ static void s_test_recovery(void) {
     s_agent_ok(rt, "rp", "rp-1", HETKI__V1__AGENT_COMMAND_KIND__AGENT_COMMAND_AVAILABLE, "");
     s_contact_t c1, c2;
     s_assign(rt, "rp", "rp-1", "rp-c1", &c1);
-    s_agent_ok(rt, "rp", "rp-1", HETKI__V1__AGENT_COMMAND_KIND__AGENT_COMMAND_PROPOSE_RESOLUTION,
-               c1.id);
     size_t mark = hk_test_events_size(s_ev);
-    Hetki__V1__AgentCommand cmd;
-    char id[32];
-    s_cmd_init(&cmd, id, sizeof id, "rp", "rp-1",
-               HETKI__V1__AGENT_COMMAND_KIND__AGENT_COMMAND_WRAP_UP, c1.id);
-    cmd.wrap_code = "resolved";
-    cmd.distressing = 1;
-    hk_test_reply_t r;
-    HK_CHECK(hk_test_bus_command(rt->bus, &cmd, &r, S_REPLY_MS) == 0, "wrap-up: %s", r.text);
+    hk_test_reply_t r = s_finish(rt, "rp", "rp-1", c1.id, 1);
     HK_CHECK_STR_EQ(r.agent_state, "paused");
     int64_t paused_at = s_now;
     HK_CHECK_STR_EQ(s_hget(ak, "state"), "paused");
@@ -646,20 +641,12 @@ static void s_test_recovery_offline(void) {
     s_agent_ok(rt, "rq", "rq-1", HETKI__V1__AGENT_COMMAND_KIND__AGENT_COMMAND_AVAILABLE, "");
     s_contact_t c1, c2;
     s_assign(rt, "rq", "rq-1", "rq-c1", &c1);
-    s_agent_ok(rt, "rq", "rq-1", HETKI__V1__AGENT_COMMAND_KIND__AGENT_COMMAND_PROPOSE_RESOLUTION,
-               c1.id);
-    Hetki__V1__AgentCommand cmd;
-    char id[32];
-    s_cmd_init(&cmd, id, sizeof id, "rq", "rq-1",
-               HETKI__V1__AGENT_COMMAND_KIND__AGENT_COMMAND_WRAP_UP, c1.id);
-    cmd.wrap_code = "resolved";
-    cmd.distressing = 1;
-    hk_test_reply_t r;
-    HK_CHECK(hk_test_bus_command(rt->bus, &cmd, &r, S_REPLY_MS) == 0, "wrap-up: %s", r.text);
+    s_finish(rt, "rq", "rq-1", c1.id, 1);
     long long until = s_hget_ll(ak, "recovery_until");
     HK_CHECK_INT_EQ(until, s_now + S_RECOVERY_MS);
     s_agent_ok(rt, "rq", "rq-1", HETKI__V1__AGENT_COMMAND_KIND__AGENT_COMMAND_OFFLINE, "");
-    r = s_agent(rt, "rq", "rq-1", HETKI__V1__AGENT_COMMAND_KIND__AGENT_COMMAND_AVAILABLE, "");
+    hk_test_reply_t r =
+        s_agent(rt, "rq", "rq-1", HETKI__V1__AGENT_COMMAND_KIND__AGENT_COMMAND_AVAILABLE, "");
     int refused = r.code == HETKI__V1__ERROR_CODE__ERROR_STATE;
     HK_EXPECT(refused,
               "offline then AVAILABLE during the recovery pause: code %d agent_state=%s "
@@ -775,15 +762,7 @@ static void s_test_occupancy(void) {
     s_contact_t c1, c2;
     s_assign(rt, "oc", "oc-1", "oc-c1", &c1);
     s_advance_to(s_now + 2 * S_HOUR);
-    s_agent_ok(rt, "oc", "oc-1", HETKI__V1__AGENT_COMMAND_KIND__AGENT_COMMAND_PROPOSE_RESOLUTION,
-               c1.id);
-    Hetki__V1__AgentCommand cmd;
-    char id[32];
-    s_cmd_init(&cmd, id, sizeof id, "oc", "oc-1",
-               HETKI__V1__AGENT_COMMAND_KIND__AGENT_COMMAND_WRAP_UP, c1.id);
-    cmd.wrap_code = "resolved";
-    hk_test_reply_t r;
-    HK_CHECK(hk_test_bus_command(rt->bus, &cmd, &r, S_REPLY_MS) == 0, "wrap-up: %s", r.text);
+    s_finish(rt, "oc", "oc-1", c1.id, 0);
     HK_CHECK_STR_EQ(s_hget(ak, "load"), "0");
     int64_t freed_at = s_now;
     /* Two hours at full load: occ = 1 - e^-4; it falls to the cap 0.85 after tau ln(occ/0.85). */
@@ -813,21 +792,13 @@ static void s_test_occupancy(void) {
  * chats at once (as many as fit), not only the first five. */
 static void s_test_room(void) {
     hk_test_router_t *rt = &s_routers[0];
-    const char *path = s_fmt("%s/mc.policy", s_dir);
-    FILE *f = fopen(path, "w");
-    HK_CHECK(f, "cannot write %s", path);
-    fputs("# room test: chats are light, urgent chats go to the queue chats\n"
-          "[tenant]\nname = mc\n"
-          "[queue voice]\npromise = 2m\n"
-          "[queue chats]\npromise = 5m\n"
-          "[queue async]\npromise = 24h\n"
-          "[routing]\nhuman_chat_queue = chats\n"
-          "[capacity]\nchat = 10\n",
-          f);
-    fclose(f);
-    int rc = s_policy_load(path);
-    HK_CHECK(rc == 0, "hetki policy load %s failed with %d (see %s/policy-load.log)", path, rc,
-             s_dir);
+    s_policy_load("mc", "# room test: chats are light, urgent chats go to the queue chats\n"
+                        "[tenant]\nname = mc\n"
+                        "[queue voice]\npromise = 2m\n"
+                        "[queue chats]\npromise = 5m\n"
+                        "[queue async]\npromise = 24h\n"
+                        "[routing]\nhuman_chat_queue = chats\n"
+                        "[capacity]\nchat = 10\n");
     /* The first urgent chat acked into the queue chats shows the policy is in use (earlier
      * ones went to human_chat, which this policy does not have). */
     s_contact_t c[12];

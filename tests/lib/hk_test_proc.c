@@ -233,3 +233,25 @@ long long hk_test_metric(int admin_port, const char *name) {
     }
     return -1;
 }
+
+int hk_test_policy_load(int redis_port, const char *dir, const char *name, const char *text) {
+    char path[512], log[512], redis[48], bin[300];
+    snprintf(path, sizeof path, "%s/%s.policy", dir, name);
+    snprintf(log, sizeof log, "%s/policy-load.log", dir);
+    snprintf(redis, sizeof redis, "HETKI_REDIS_PORT=%d", redis_port);
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        return -1;
+    }
+    int written = fputs(text, f) >= 0;
+    if (fclose(f) != 0 || !written) {
+        return -1;
+    }
+    const char *env[] = {redis, NULL};
+    const char *argv[] = {hk_test_bin("hetki", bin, sizeof bin), "policy", "load", path, NULL};
+    int status = 0;
+    if (hk_test_wait(hk_test_spawn(argv, env, log), 20000, &status) != 0 || !WIFEXITED(status)) {
+        return -1;
+    }
+    return WEXITSTATUS(status);
+}

@@ -41,6 +41,11 @@ void hk_test_redis_stop(hk_test_redis_t *r);
 /* A synchronous hiredis connection to 127.0.0.1:port (checked; exits the test on failure). */
 redisContext *hk_test_redis_connect(int port);
 
+/* Writes text to <dir>/<name>.policy and stores it with `hetki policy load` against the Redis
+ * at redis_port (output appended to <dir>/policy-load.log). Returns the command's exit code,
+ * or -1 when the file cannot be written or the command hangs or dies. */
+int hk_test_policy_load(int redis_port, const char *dir, const char *name, const char *text);
+
 /* GET http://127.0.0.1:port/path; returns the status code (body copied, NUL terminated) or
  * -1 when the server did not answer. */
 int hk_test_http_get(int port, const char *path, char *body, size_t cap);
