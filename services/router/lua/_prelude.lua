@@ -176,13 +176,15 @@ end
 
 -- The agent fields the routing scripts read: every a.<field> in these scripts (the build's
 -- test_contact_fields checks that). A script that changes an agent reads it with one HMGET of
--- them instead of an HGETALL of the whole hash (its profile among it); the first few are what
--- matching and a change of load read (find_agent, agent_load, avail_refresh, occ_timer).
+-- them instead of an HGETALL of the whole hash (its profile among it); the first nine are what
+-- matching and a change of load read (LOAD_FIELDS: find_agent, agent_load, avail_refresh).
 local AGENT_FIELDS = { 'state', 'capacity', 'load', 'occ', 'occ_at', 'recovery_until', 'elig',
   'idle_since', 'last_offer_ms', 'wrapping', 'nr', 'state_saved', 'pause_reason', 'state_since',
   'display_name' }
-local LOAD_FIELDS = { 'state', 'capacity', 'load', 'occ', 'occ_at', 'recovery_until', 'elig',
-  'idle_since', 'last_offer_ms' }
+local LOAD_FIELDS = {}
+for i = 1, 9 do -- (a loop: unpack, like every global, is not reachable while the library loads)
+  LOAD_FIELDS[i] = AGENT_FIELDS[i]
+end
 
 -- The agent as a table of fields (names from fields, AGENT_FIELDS when nil), or nil for an
 -- unknown agent (every agent has a state).
@@ -266,9 +268,12 @@ end
 -- state change comes through avail_refresh, which sets the timer for the agent's new state.
 local function occ_timer(aid, a)
   local capacity = num(a.capacity, 100)
-  local occ = occ_now(a.occ, a.occ_at, a.load, capacity)
   local u, k = num(a.load) / capacity, P.occ_cap / 100
-  if occ > k and u < k then
+  if u >= k or num(a.occ) <= k then
+    return -- never falls to the cap at this load, or never was above it (occ moves towards u)
+  end
+  local occ = occ_now(a.occ, a.occ_at, a.load, capacity)
+  if occ > k then
     local due = NOW + P.tau * math.log((occ - u) / (k - u))
     timer_add('occ', aid, int(math.ceil(due) + 1))
   end
